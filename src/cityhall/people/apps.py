@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "cityhall.people"
+    label = "people"
+    verbose_name = "People"
+
+    def ready(self) -> None:
+        from cityhall.people import signals  # noqa: F401  (login audit)

@@ -1,0 +1,165 @@
+"""The resident's front door: home, my page, profile, display and language settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityhall.core import i18n
+from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
+from cityhall.core.http import TEXTSIZE_COOKIE, safe_next
+from cityhall.people.forms import ProfileForm, years_to_text
+from cityhall.people.models import Consent
+from cityhall.people.services import accounts, directory
+from cityhall.portal import frontdoor
+from cityhall.portal.forms import DisplayForm
+
+COOKIE_AGE = 365 * 24 * 3600
+
+
+def resident_required(view: Any) -> Any:
+    """Logged-in residents only; staff accounts are sent to the staff console."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_staff:
+            return redirect("staff:home")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/home.html",
+        {"life_events": frontdoor.LIFE_EVENTS, "city_hall": directory.city_hall()},
+    )
+
+
+def life_event(request: HttpRequest, slug: str) -> HttpResponse:
+    event = frontdoor.by_slug(slug)
+    if event is None:
+        raise Http404
+    return render(
+        request,
+        "portal/life_event.html",
+        {"event": event, "departments": directory.departments(event.departments)},
+    )
+
+
+@resident_required
+def mypage(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    profile = accounts.profile_of(user)  # type: ignore[arg-type]
+    return render(
+        request,
+        "portal/mypage.html",
+        {
+            "profile": profile,
+            "consents": [
+                (Consent.Purpose(purpose).label, granted)
+                for purpose, granted in accounts.consents(user).items()  # type: ignore[arg-type]
+            ],
+            "identity": getattr(user, "verified_identity", None),
+            "assurance": request.session.get("assurance", "email"),
+        },
+    )
+
+
+@resident_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    profile = accounts.profile_of(user)  # type: ignore[arg-type]
+    current_consents = accounts.consents(user)  # type: ignore[arg-type]
+    initial = {
+        "display_name": user.display_name,  # type: ignore[union-attr]
+        "district": str(profile.district_id or ""),
+        "birth_year": profile.birth_year,
+        "household_size": profile.household_size,
+        "children_birth_years": years_to_text(profile.children_birth_years),
+        "care_in_household": profile.care_in_household,
+        "preferred_language": profile.preferred_language,
+        "interests": profile.interests,
+        "channels": profile.channels,
+        "phone": profile.phone,
+        "postal_code": profile.postal_code,
+        "address": profile.address,
+        "consents": [purpose for purpose, granted in current_consents.items() if granted],
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        display_name = data.pop("display_name")
+        granted = data.pop("consents")
+        accounts.update_profile(user, data, display_name=display_name, request=request)  # type: ignore[arg-type]
+        accounts.set_consents(user, granted, request=request)  # type: ignore[arg-type]
+        messages.success(request, _("Your profile is saved."))
+        response = redirect("portal:mypage")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            data["preferred_language"],
+            max_age=COOKIE_AGE,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+        return response
+    return render(
+        request, "portal/profile_edit.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+def language(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch the UI language by a plain link (works without JavaScript)."""
+    if code not in i18n.codes():
+        raise Http404
+    response = redirect(safe_next(request, "/"))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
+    translation.activate(code)
+    return response
+
+
+@require_POST
+def display(request: HttpRequest) -> HttpResponse:
+    """Furigana and text size: cookies for everyone, saved on the profile when logged in."""
+    form = DisplayForm(request.POST)
+    response = redirect(safe_next(request, "/"))
+    if not form.is_valid():
+        return response
+    furigana = form.cleaned_data.get("furigana")
+    textsize = form.cleaned_data.get("textsize")
+    if furigana:
+        response.set_cookie(FURIGANA_COOKIE, furigana, max_age=COOKIE_AGE, samesite="Lax")
+    if textsize:
+        response.set_cookie(TEXTSIZE_COOKIE, textsize, max_age=COOKIE_AGE, samesite="Lax")
+    if request.user.is_authenticated and not request.user.is_staff:
+        accounts.set_display(
+            request.user,  # type: ignore[arg-type]
+            furigana=None if not furigana else furigana == "1",
+            large_text=None if not textsize else textsize == "large",
+        )
+    return response
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/accessibility.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/privacy.html")

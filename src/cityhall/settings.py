@@ -1,0 +1,530 @@
+"""Django settings for cityhall: every value comes from the environment.
+
+Each variable is declared through :func:`cityhall.core.env.setting`, which also
+records its documentation; ``docs/configuration.md`` is generated from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+
+from cityhall.core.env import ConfigurationError, setting
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+# --- environment -----------------------------------------------------------------
+
+ENVIRONMENT = setting(
+    "CITYHALL_ENV",
+    "development",
+    "`development` or `production`. Production turns on secure cookies, HSTS, "
+    "strict host checks and refuses the development secrets.",
+)
+if ENVIRONMENT not in {"development", "production"}:
+    raise ConfigurationError("CITYHALL_ENV must be development or production")
+PRODUCTION = ENVIRONMENT == "production"
+
+DEBUG = setting(
+    "CITYHALL_DEBUG",
+    "false",
+    "Django's debug pages. Never in production.",
+    cast=bool,
+)
+DATA_DIR = Path(
+    setting(
+        "CITYHALL_DATA_DIR",
+        str(PROJECT_DIR / "var"),
+        "Folder for the SQLite database, uploaded files and other local state.",
+    )
+)
+
+_DEV_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = setting(
+    "CITYHALL_SECRET_KEY",
+    _DEV_SECRET,
+    "Django's secret key (signing of sessions, e-mail links and tokens). Required in production.",
+    group="Security",
+    secret=True,
+)
+if PRODUCTION and SECRET_KEY == _DEV_SECRET:
+    raise ConfigurationError("CITYHALL_SECRET_KEY must be set in production")
+
+
+def _derived_key(purpose: str) -> str:
+    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+FIELD_ENCRYPTION_KEYS = setting(
+    "CITYHALL_FIELD_ENCRYPTION_KEYS",
+    "",
+    "Comma-separated Fernet keys for sensitive fields (phone, address, verified "
+    "identity). The first encrypts; all decrypt, so keys can be rotated by putting a "
+    "new one first and running `cityhall rotate-keys`. Empty: derived from the secret key "
+    "(development only). Make one with `cityhall generate-key`.",
+    cast=list,
+    group="Security",
+    secret=True,
+)
+if not FIELD_ENCRYPTION_KEYS:
+    if PRODUCTION:
+        raise ConfigurationError("CITYHALL_FIELD_ENCRYPTION_KEYS must be set in production")
+    FIELD_ENCRYPTION_KEYS = [_derived_key("fields")]
+
+AUDIT_KEY = setting(
+    "CITYHALL_AUDIT_KEY",
+    "",
+    "Key of the HMAC-SHA256 chain over the audit log. Keep it away from the database "
+    "administrators so a changed row cannot be re-chained. Empty: derived from the "
+    "secret key (development only).",
+    group="Security",
+    secret=True,
+)
+if not AUDIT_KEY:
+    if PRODUCTION:
+        raise ConfigurationError("CITYHALL_AUDIT_KEY must be set in production")
+    AUDIT_KEY = _derived_key("audit")
+
+ALLOWED_HOSTS = setting(
+    "CITYHALL_ALLOWED_HOSTS",
+    "127.0.0.1,localhost,[::1],testserver",
+    "Comma-separated host names this site answers to.",
+    cast=list,
+    group="Security",
+)
+CSRF_TRUSTED_ORIGINS = setting(
+    "CITYHALL_CSRF_TRUSTED_ORIGINS",
+    "",
+    "Comma-separated origins (https://city.example.jp) allowed to post forms, when "
+    "behind a proxy that changes the host.",
+    cast=list,
+    group="Security",
+)
+SITE_URL = setting(
+    "CITYHALL_SITE_URL",
+    "http://127.0.0.1:8000",
+    "Public address of the site, used in links sent by e-mail.",
+).rstrip("/")
+
+# --- municipality ------------------------------------------------------------------
+
+MUNICIPALITY_CODE = setting(
+    "CITYHALL_MUNICIPALITY_CODE",
+    "242161",
+    "全国地方公共団体コード (6 digits with check digit) of the city running this instance.",
+    group="Municipality",
+)
+MUNICIPALITY_NAME = setting(
+    "CITYHALL_MUNICIPALITY_NAME",
+    "伊賀市",
+    "Name of the municipality shown in the header and in e-mails.",
+    group="Municipality",
+)
+
+# --- applications ------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "cityhall.core",
+    "cityhall.people",
+    "cityhall.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "cityhall.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cityhall.people.middleware.StaffMFAMiddleware",
+    "cityhall.core.furigana.FuriganaMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cityhall.urls"
+WSGI_APPLICATION = "cityhall.wsgi.application"
+ASGI_APPLICATION = "cityhall.asgi.application"
+AUTH_USER_MODEL = "people.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cityhall.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+# --- database --------------------------------------------------------------------
+
+DATABASE_URL = setting(
+    "DATABASE_URL",
+    "",
+    "Database address. Empty: SQLite in `CITYHALL_DATA_DIR/cityhall.sqlite3` (WAL mode). "
+    "For PostgreSQL: `postgres://user:password@host:5432/cityhall`.",
+    group="Database",
+    secret=True,
+)
+DB_CONN_MAX_AGE = setting(
+    "CITYHALL_DB_CONN_MAX_AGE",
+    "60",
+    "Seconds a database connection is kept open between requests (PostgreSQL).",
+    cast=int,
+    group="Database",
+)
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "cityhall.sqlite3",
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Writers take the lock at BEGIN, so the web and worker never deadlock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+            ),
+        }
+    )
+
+# --- cache, sessions, tasks ---------------------------------------------------------
+
+CACHE_URL = setting(
+    "CITYHALL_CACHE_URL",
+    "db://",
+    "Cache for rate limits and sessions: `db://` (a table in the database, works "
+    "across processes with no other server), `redis://host:6379/0`, or `locmem://` "
+    "(one process only).",
+    group="Cache and background work",
+    secret=True,
+)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith("db://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cityhall_cache",
+        }
+    }
+else:
+    raise ConfigurationError("CITYHALL_CACHE_URL must start with db://, redis:// or locmem://")
+
+TASKS_BACKEND = setting(
+    "CITYHALL_TASKS_BACKEND",
+    "database",
+    "Where background tasks queue: `database` (run `cityhall worker`), or `immediate` "
+    "(run inside the request; for tests and tiny installs).",
+    group="Cache and background work",
+)
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+    }
+}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = setting(
+    "CITYHALL_SESSION_AGE",
+    str(14 * 24 * 3600),
+    "Seconds a resident stays logged in.",
+    cast=int,
+    group="Security",
+)
+STAFF_SESSION_AGE = setting(
+    "CITYHALL_STAFF_SESSION_AGE",
+    str(8 * 3600),
+    "Seconds a staff session lasts (a working day by default).",
+    cast=int,
+    group="Security",
+)
+
+# --- security ----------------------------------------------------------------------
+
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = setting(
+    "CITYHALL_HSTS_SECONDS",
+    "31536000" if PRODUCTION else "0",
+    "Strict-Transport-Security max-age (production default one year).",
+    cast=int,
+    group="Security",
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_SSL_REDIRECT = setting(
+    "CITYHALL_SSL_REDIRECT",
+    "true" if PRODUCTION else "false",
+    "Redirect plain HTTP to HTTPS.",
+    cast=bool,
+    group="Security",
+)
+if setting(
+    "CITYHALL_BEHIND_PROXY",
+    "false",
+    "Trust X-Forwarded-Proto from a reverse proxy that terminates TLS.",
+    cast=bool,
+    group="Security",
+):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = setting(
+    "CITYHALL_LOGIN_FAILURE_LIMIT",
+    "5",
+    "Failed logins for one account from one address before it is locked out.",
+    cast=int,
+    group="Security",
+)
+AXES_COOLOFF_TIME = (
+    setting(
+        "CITYHALL_LOGIN_COOLOFF_MINUTES",
+        "15",
+        "Minutes a lockout lasts.",
+        cast=int,
+        group="Security",
+    )
+    / 60
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cityhall.people.views.lockout"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = 1 if "SECURE_PROXY_SSL_HEADER" in globals() else 0
+SIGNUP_RATE = setting(
+    "CITYHALL_SIGNUP_RATE",
+    "5/h",
+    "Sign-ups allowed from one address (`N/s`, `N/m`, `N/h` or `N/d`).",
+    group="Security",
+)
+LOGIN_RATE = setting(
+    "CITYHALL_LOGIN_RATE",
+    "30/m",
+    "Login attempts allowed from one address, whatever the account.",
+    group="Security",
+)
+OTP_TOTP_ISSUER = MUNICIPALITY_NAME + " cityhall"
+
+LOGIN_URL = "people:login"
+LOGIN_REDIRECT_URL = "portal:mypage"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+# --- OpenID Connect (デジタル認証アプリ) ----------------------------------------------
+
+OIDC_ISSUER = setting(
+    "CITYHALL_OIDC_ISSUER",
+    "",
+    "Issuer URL of the OpenID provider (デジタル認証アプリ). Empty: the OIDC login is "
+    "hidden. Its `/.well-known/openid-configuration` is read at first use.",
+    group="OpenID Connect",
+)
+OIDC_CLIENT_ID = setting(
+    "CITYHALL_OIDC_CLIENT_ID", "", "Client ID registered with the provider.", group="OpenID Connect"
+)
+OIDC_PRIVATE_KEY = setting(
+    "CITYHALL_OIDC_PRIVATE_KEY",
+    "",
+    "PEM of the RSA or EC private key for private_key_jwt client authentication, or "
+    "a path to the PEM file.",
+    group="OpenID Connect",
+    secret=True,
+)
+OIDC_KEY_ID = setting(
+    "CITYHALL_OIDC_KEY_ID",
+    "",
+    "`kid` of that key as registered with the provider.",
+    group="OpenID Connect",
+)
+OIDC_SCOPES = setting(
+    "CITYHALL_OIDC_SCOPES",
+    "openid name address birthdate gender",
+    "Scopes asked for (space-separated).",
+    group="OpenID Connect",
+)
+OIDC_VERIFIED_ACR = setting(
+    "CITYHALL_OIDC_VERIFIED_ACR",
+    "",
+    "Comma-separated `acr` values that mean the login was verified with the My Number "
+    "card. Empty: any login through the provider counts as card-verified.",
+    cast=list,
+    group="OpenID Connect",
+)
+OIDC_TIMEOUT = setting(
+    "CITYHALL_OIDC_TIMEOUT",
+    "10",
+    "Seconds to wait for the provider's token and key endpoints.",
+    cast=float,
+    group="OpenID Connect",
+)
+
+# --- e-mail ------------------------------------------------------------------------
+
+EMAIL_BACKEND_NAME = setting(
+    "CITYHALL_EMAIL_BACKEND",
+    "console",
+    "`smtp` to send through the server below, `console` to print e-mails (demo).",
+    group="E-mail",
+)
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}[EMAIL_BACKEND_NAME]
+EMAIL_HOST = setting("CITYHALL_EMAIL_HOST", "127.0.0.1", "SMTP server.", group="E-mail")
+EMAIL_PORT = setting("CITYHALL_EMAIL_PORT", "25", "SMTP port.", cast=int, group="E-mail")
+EMAIL_HOST_USER = setting("CITYHALL_EMAIL_USER", "", "SMTP user name.", group="E-mail")
+EMAIL_HOST_PASSWORD = setting(
+    "CITYHALL_EMAIL_PASSWORD", "", "SMTP password.", group="E-mail", secret=True
+)
+EMAIL_USE_TLS = setting(
+    "CITYHALL_EMAIL_STARTTLS", "false", "Use STARTTLS.", cast=bool, group="E-mail"
+)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = setting(
+    "CITYHALL_EMAIL_FROM",
+    "伊賀市 <no-reply@city.iga.example>",
+    "Sender of the e-mails cityhall sends.",
+    group="E-mail",
+)
+EMAIL_VERIFY_HOURS = setting(
+    "CITYHALL_EMAIL_VERIFY_HOURS",
+    "48",
+    "Hours an e-mail verification link stays valid.",
+    cast=int,
+    group="E-mail",
+)
+
+# --- languages ---------------------------------------------------------------------
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [
+    ("ja", "日本語"),
+    ("ja-easy", "やさしい日本語"),
+    ("pt-br", "Português"),
+    ("vi", "Tiếng Việt"),
+    ("zh-hans", "中文(简体)"),
+    ("es", "Español"),
+    ("en", "English"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "cityhall_lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Asia/Tokyo"
+
+# --- static files --------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = DATA_DIR / "media"
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_MAX_AGE = 3600
+
+# --- API ------------------------------------------------------------------------------
+
+NINJA_PAGINATION_PER_PAGE = 50
+API_RATE = setting(
+    "CITYHALL_API_RATE",
+    "120/m",
+    "Requests per minute one address may make to the public JSON API.",
+    group="Security",
+)
+
+# --- logging ----------------------------------------------------------------------------
+
+LOG_LEVEL = setting(
+    "CITYHALL_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.", group="Logging"
+)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+}
+
+CSRF_FAILURE_VIEW = "cityhall.core.views.csrf_failure"
