@@ -6,7 +6,7 @@ VENV   := .venv
 RUN    := $(UV) run --frozen --no-sync
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test e2e bench lint format openapi messages css clean
+.PHONY: demo test e2e bench lint format openapi docs messages css clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,9 +49,14 @@ format: $(VENV)/.synced
 openapi: $(VENV)/.synced
 	$(RUN) cityhall export-openapi docs/openapi.json
 
+## docs: regenerate the generated docs (configuration reference, OpenAPI)
+docs: openapi
+	$(RUN) cityhall export-config-docs docs/configuration.md
+
 ## messages: refresh the .po catalogues after changing UI text
 messages: $(VENV)/.synced
-	cd src/cityhall && ../../$(RUN) cityhall makemessages -a --no-obsolete --no-location --ignore=static
+	cd src/cityhall && ../../$(VENV)/bin/cityhall makemessages -a --no-obsolete --no-location --ignore=static
+	cd src/cityhall && ../../$(VENV)/bin/cityhall compilemessages
 
 ## css: rebuild the design tokens from npm (only needed when upgrading them)
 css:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-# Tests run background tasks inside the request and keep the cache per process.
-os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
-os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +18,14 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -51,9 +54,9 @@ def smtp_server(settings: Any) -> Iterator[SmtpSink]:
             sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    sink.port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
     controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = sink.port
@@ -68,13 +71,19 @@ def smtp_server(settings: Any) -> Iterator[SmtpSink]:
 def geography(db: Any) -> dict[str, Any]:
     from cityhall.core.models import Area, District
 
-    ueno = Area.objects.create(code="ueno", name="上野", kana="うえの", names={"en": "Ueno"}, order=1)
-    aoyama = Area.objects.create(code="aoyama", name="青山", kana="あおやま", names={"en": "Aoyama"}, order=6)
+    ueno = Area.objects.create(
+        code="ueno", name="上野", kana="うえの", names={"en": "Ueno"}, order=1
+    )
+    aoyama = Area.objects.create(
+        code="aoyama", name="青山", kana="あおやま", names={"en": "Aoyama"}, order=6
+    )
     return {
         "ueno": ueno,
         "aoyama": aoyama,
         "ueno-tobu": District.objects.create(code="ueno-tobu", name="上野東部", area=ueno, order=1),
-        "aoyama-hokubu": District.objects.create(code="aoyama-hokubu", name="青山北部", area=aoyama, order=1),
+        "aoyama-hokubu": District.objects.create(
+            code="aoyama-hokubu", name="青山北部", area=aoyama, order=1
+        ),
     }
 
 
@@ -91,7 +100,9 @@ def make_resident(email: str = "hanako@example.jp", **profile: Any) -> Any:
 
     from cityhall.people.models import ResidentProfile, User
 
-    user = User.objects.create_user(email=email, password=PASSWORD, email_verified_at=timezone.now())
+    user = User.objects.create_user(
+        email=email, password=PASSWORD, email_verified_at=timezone.now()
+    )
     ResidentProfile.objects.create(user=user, **profile)
     return user
 
@@ -112,7 +123,9 @@ def resident_client(client: Any, resident: Any) -> Any:
     return client
 
 
-def make_staff(email: str, role: str, department_code: str = "shimin-seikatsu", **extra: Any) -> Any:
+def make_staff(
+    email: str, role: str, department_code: str = "shimin-seikatsu", **extra: Any
+) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from cityhall.people.models import Department, StaffAssignment, User

@@ -19,6 +19,7 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from cityhall import __version__
 from cityhall.core.api import router as core_router
 from cityhall.core.problems import problem_response
+from cityhall.core.validation_messages import pydantic_message
 from cityhall.people.api import router as people_router
 
 logger = logging.getLogger("cityhall.api")
@@ -47,7 +48,10 @@ def _location(loc: list[object]) -> str | None:
 @api.exception_handler(ValidationError)
 def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"field": _location(list(err.get("loc", []))), "detail": err.get("msg", "invalid")}
+        {
+            "field": _location(list(err.get("loc", []))),
+            "detail": pydantic_message(err.get("type", "")),
+        }
         for err in exc.errors
     ]
     return problem_response("validation-error", request, errors=errors)

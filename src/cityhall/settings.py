@@ -40,6 +40,7 @@ DATA_DIR = Path(
         "CITYHALL_DATA_DIR",
         str(PROJECT_DIR / "var"),
         "Folder for the SQLite database, uploaded files and other local state.",
+        shown_default="`var/` in the project folder",
     )
 )
 
@@ -214,7 +215,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "cityhall.sqlite3",
+            "NAME": str(DATA_DIR / "cityhall.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -303,9 +304,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = setting(
     "CITYHALL_HSTS_SECONDS",
     "31536000" if PRODUCTION else "0",
-    "Strict-Transport-Security max-age (production default one year).",
+    "Strict-Transport-Security max-age in seconds.",
     cast=int,
     group="Security",
+    shown_default="`0`; `31536000` (one year) in production",
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_SSL_REDIRECT = setting(
@@ -314,6 +316,7 @@ SECURE_SSL_REDIRECT = setting(
     "Redirect plain HTTP to HTTPS.",
     cast=bool,
     group="Security",
+    shown_default="`false`; `true` in production",
 )
 if setting(
     "CITYHALL_BEHIND_PROXY",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from cityhall import __version__
 from cityhall.core import i18n
+from cityhall.core.health import check
 from cityhall.core.models import District
 
 router = Router(tags=["core"])
@@ -34,20 +34,10 @@ class DistrictOut(Schema):
 
 
 @router.get("/health", response={200: HealthOut, 503: HealthOut}, auth=None, summary="Health check")
-def health(request: HttpRequest) -> tuple[int, HealthOut]:
+def health(request: HttpRequest) -> Status:
     """200 when the process and the database answer; 503 when the database does not."""
-    from django.db import connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception:
-        database = "unavailable"
-    ok = database == "ok"
-    return (200 if ok else 503), HealthOut(
-        status="ok" if ok else "degraded", database=database, version=__version__
-    )
+    ok, body = check()
+    return Status(200 if ok else 503, HealthOut(**body))
 
 
 @router.get("/languages", response=list[LanguageOut], auth=None, summary="UI languages")

@@ -25,6 +25,7 @@ class Setting:
     help: str
     group: str
     secret: bool = False
+    shown_default: str | None = None
 
 
 REGISTRY: dict[str, Setting] = {}
@@ -64,9 +65,21 @@ def setting(
     cast: type = str,
     group: str = "General",
     secret: bool = False,
+    shown_default: str | None = None,
 ) -> Any:
-    """Read ``name`` from the environment (``default`` when unset) and record it."""
-    REGISTRY[name] = Setting(name=name, default=default, help=help, group=group, secret=secret)
+    """Read ``name`` from the environment (``default`` when unset) and record it.
+
+    ``shown_default`` is what the documentation says when the real default depends on
+    the machine or on other settings.
+    """
+    REGISTRY[name] = Setting(
+        name=name,
+        default=default,
+        help=help,
+        group=group,
+        secret=secret,
+        shown_default=shown_default,
+    )
     raw = os.environ.get(name, default)
     try:
         return PARSERS[cast](raw)
@@ -90,7 +103,10 @@ def render_markdown() -> str:
     for group, items in groups.items():
         lines += [f"## {group}", "", "| variable | default | meaning |", "|---|---|---|"]
         for item in items:
-            default = f"`{item.default}`" if item.default else "(empty)"
+            if item.shown_default is not None:
+                default = item.shown_default
+            else:
+                default = f"`{item.default}`" if item.default else "(empty)"
             if item.secret and item.default:
                 default += " (development only)"
             text = item.help.replace("|", "\\|").replace("\n", " ")

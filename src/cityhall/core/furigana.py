@@ -1,7 +1,7 @@
 """Furigana: ruby readings over kanji, generated with pykakasi.
 
-``annotate_text`` turns 「伊賀市役所に行く」 into ``<ruby>伊賀市役所<rp>(</rp><rt>いがしやくしょ</rt>
-<rp>)</rp></ruby>に<ruby>行<rt>い</rt></ruby>く``, keeping okurigana outside the ruby.
+``annotate_text`` turns 「伊賀市役所に行く」 into ruby markup over 伊賀, 市役所 and 行,
+keeping okurigana (the く of 行く) outside the ruby.
 ``FuriganaMiddleware`` applies it to the text of HTML pages (never inside tags,
 ``<script>``, ``<style>``, ``<title>``, ``<option>``, ``<textarea>`` or existing ruby,
 nor inside an element marked ``data-no-furigana``) when the reader turned furigana
@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
@@ -55,7 +56,7 @@ VOID = {
 
 
 @lru_cache(maxsize=1)
-def _kakasi():  # type: ignore[no-untyped-def]
+def _kakasi() -> Any:
     import pykakasi
 
     return pykakasi.kakasi()

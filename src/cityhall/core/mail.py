@@ -22,6 +22,7 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
+        html: str
         try:
             html = render_to_string(f"{template}.html", context)
         except Exception:  # the HTML part is optional

@@ -19,14 +19,14 @@ class LocalizedNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     def localized_name(self, language: str | None = None) -> str:
         language = language or get_language() or "ja"
         if language.startswith("ja"):
             return self.name
         return self.names.get(language) or self.names.get("en") or self.name
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Area(LocalizedNameMixin):
@@ -127,6 +127,9 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
             raise PermissionError("the audit log is append-only")
@@ -142,3 +145,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
     count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.count}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -45,12 +45,12 @@ def client_key(request: HttpRequest) -> str:
 
 def ratelimit(
     scope: str, rate_setting: str, methods: tuple[str, ...] = ("POST",)
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Limit a view per client address; the rate is read from ``settings.<rate_setting>``."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
                 allowed, retry = hit(scope, client_key(request), getattr(settings, rate_setting))
                 if not allowed:

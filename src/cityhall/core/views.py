@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from cityhall import __version__
+from cityhall.core.health import check
 from cityhall.core.problems import STATUS, problem_response, titles, wants_problem
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: the process answers and the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        database = "ok"
-    except Exception:  # any database error means not ready
-        database = "unavailable"
-    status = 200 if database == "ok" else 503
-    return JsonResponse(
-        {
-            "status": "ok" if status == 200 else "degraded",
-            "database": database,
-            "version": __version__,
-        },
-        status=status,
-    )
+    """Liveness and readiness for load balancers: 200 or 503."""
+    ok, body = check()
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 def problem_type(request: HttpRequest, slug: str) -> HttpResponse:
@@ -81,5 +66,6 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
         {"status": 429, "retry_minutes": max(1, (retry_after + 59) // 60)},
         status=429,
     )
-    response.headers.update(headers)
+    for name, value in headers.items():
+        response.headers[name] = value
     return response

@@ -95,7 +95,7 @@ class AccessiblePasswordResetForm(AccessibleFormMixin, PasswordResetForm):
         return (user for user in super().get_users(email) if not user.is_staff)
 
 
-class AccessibleSetPasswordForm(AccessibleFormMixin, SetPasswordForm):  # type: ignore[misc]
+class AccessibleSetPasswordForm(AccessibleFormMixin, SetPasswordForm):
     pass
 
 
@@ -197,7 +197,9 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = _district_choices()
+        district = self.fields["district"]
+        assert isinstance(district, forms.ChoiceField)
+        district.choices = _district_choices()
 
     def clean_birth_year(self) -> int | None:
         year = self.cleaned_data.get("birth_year")

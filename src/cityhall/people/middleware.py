@@ -28,6 +28,6 @@ class StaffMFAMiddleware:
             user = request.user
             if not (user.is_authenticated and user.is_staff and user.is_active):
                 return redirect(f"/staff/login/?next={path}")
-            if not path.startswith(MFA_PATHS) and not user.is_verified():  # type: ignore[union-attr]
+            if not path.startswith(MFA_PATHS) and not user.is_verified():  # type: ignore[attr-defined]
                 return redirect("staff:mfa")
         return self.get_response(request)

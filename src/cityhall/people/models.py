@@ -42,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -111,6 +111,9 @@ class ResidentProfile(models.Model):
         verbose_name = _("resident profile")
         verbose_name_plural = _("resident profiles")
 
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
     def children_ages(self, today: dt.date | None = None) -> list[int]:
         year = (today or timezone.localdate()).year
         return sorted(max(0, year - int(y)) for y in self.children_birth_years)
@@ -135,6 +138,9 @@ class Consent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.purpose}={'yes' if self.granted else 'no'}"
+
 
 class VerifiedIdentity(models.Model):
     """基本4情報 from the デジタル認証アプリ, kept only when the resident chose to.
@@ -150,6 +156,9 @@ class VerifiedIdentity(models.Model):
     verified_at = models.DateTimeField()
     issuer = models.CharField(max_length=200)
 
+    def __str__(self) -> str:
+        return f"verified identity of {self.user_id}"
+
 
 class OIDCLink(models.Model):
     """Which provider subject logs into which account (the subject kept as a keyed hash)."""
@@ -164,6 +173,9 @@ class OIDCLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject_hash"], name="oidc_subject_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} link of {self.user_id}"
 
 
 class Department(LocalizedNameMixin):
@@ -207,3 +219,6 @@ class StaffAssignment(models.Model):
             models.UniqueConstraint(fields=["user", "department"], name="one_role_per_department")
         ]
         ordering = ["department__code", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} in {self.department_id}"

@@ -150,7 +150,7 @@ def display(request: HttpRequest) -> HttpResponse:
         response.set_cookie(TEXTSIZE_COOKIE, textsize, max_age=COOKIE_AGE, samesite="Lax")
     if request.user.is_authenticated and not request.user.is_staff:
         accounts.set_display(
-            request.user,  # type: ignore[arg-type]
+            request.user,
             furigana=None if not furigana else furigana == "1",
             large_text=None if not textsize else textsize == "large",
         )

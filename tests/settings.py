@@ -1,0 +1,16 @@
+"""Settings for the test suite: cityhall's settings with test-friendly defaults.
+
+Background tasks run inside the request (no worker needed) and the cache is
+per process, so tests stay independent. Everything else is the real thing.
+"""
+
+import os
+
+os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
+os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
+
+from cityhall.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher"
+]  # speed only; not for use outside tests
