@@ -489,6 +489,7 @@ TIME_ZONE = "Asia/Tokyo"
 # --- static files --------------------------------------------------------------------
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
