@@ -57,10 +57,16 @@ def can_manage_departments(user: Any) -> bool:
 
 
 def can_manage_staff_member(user: Any, member: User) -> bool:
-    """Admins manage everyone; managers manage staff only of their own departments."""
+    """Admins manage everyone; managers manage staff only of their own departments.
+
+    A manager never manages a superuser, an administrator or an auditor, even one
+    placed in the manager's own department.
+    """
     if is_admin(user):
         return True
     if member.is_superuser:
+        return False
+    if StaffAssignment.objects.filter(user=member, role__in=[Role.ADMIN, Role.AUDITOR]).exists():
         return False
     managed = {d.pk for d in managed_departments(user)}
     if not managed:
@@ -76,3 +82,52 @@ def assignable_roles(user: Any) -> list[str]:
     if is_admin(user):
         return [r.value for r in Role]
     return [Role.CLERK.value, Role.MANAGER.value]
+
+
+# --- the staff console ----------------------------------------------------------------
+
+
+def is_console_user(user: Any) -> bool:
+    """An active staff account (what the console needs before TOTP and roles)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_staff and user.is_active)
+
+
+def can_view_resident(user: Any, resident: User) -> bool:
+    """Object-level: staff read residents' accounts, never other staff through this door."""
+    return can_view_residents(user) and not resident.is_staff
+
+
+def can_edit_resident(user: Any, resident: User) -> bool:
+    return can_edit_residents(user) and not resident.is_staff
+
+
+def can_manage_staff(user: Any) -> bool:
+    """Whether the staff section is open at all: administrators and managers."""
+    return bool(roles(user) & {Role.ADMIN, Role.MANAGER})
+
+
+def can_view_staff_member(user: Any, member: User) -> bool:
+    """Admins see every member of staff; managers those placed in their departments."""
+    if not member.is_staff:
+        return False
+    if is_admin(user):
+        return True
+    managed = [d.pk for d in managed_departments(user)]
+    return (
+        bool(managed)
+        and StaffAssignment.objects.filter(user=member, department_id__in=managed).exists()
+    )
+
+
+def can_change_staff_member(user: Any, member: User) -> bool:
+    """Manage another member of staff (nobody changes their own role or account here)."""
+    return (
+        member.is_staff
+        and getattr(user, "pk", None) != member.pk
+        and can_manage_staff_member(user, member)
+    )
+
+
+def can_reset_totp(user: Any, member: User) -> bool:
+    """Only administrators take away a TOTP device, and not their own."""
+    return is_admin(user) and member.is_staff and getattr(user, "pk", None) != member.pk
