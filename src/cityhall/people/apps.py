@@ -8,3 +8,4 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         from cityhall.people import signals  # noqa: F401  (login audit)
+        from cityhall.people.services import identity  # noqa: F401  (OIDC link after login)

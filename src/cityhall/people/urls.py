@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cityhall.people import views
+from cityhall.people import oidc_views, views
 
 app_name = "people"
 
@@ -30,4 +30,9 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("oidc/start/", oidc_views.start, name="oidc_start"),
+    path("oidc/callback/", oidc_views.callback, name="oidc_callback"),
+    path("oidc/connect/", oidc_views.connect, name="oidc_connect"),
+    path("oidc/keep/", oidc_views.keep, name="oidc_keep"),
+    path("oidc/jwks.json", oidc_views.jwks, name="oidc_jwks"),
 ]
