@@ -127,6 +127,19 @@ MUNICIPALITY_NAME = setting(
     group="Municipality",
 )
 
+MUNICIPALITY_NAMES = dict(
+    item.split("=", 1)
+    for item in setting(
+        "CITYHALL_MUNICIPALITY_NAMES",
+        "en=Iga City,pt-br=Iga,vi=Thành phố Iga,zh-hans=伊贺市,es=Iga",
+        "The municipality's name in the other UI languages (`code=name`, comma-separated); "
+        "Japanese pages use CITYHALL_MUNICIPALITY_NAME.",
+        cast=list,
+        group="Municipality",
+    )
+    if "=" in item
+)
+
 # --- applications ------------------------------------------------------------------
 
 INSTALLED_APPS = [

@@ -13,7 +13,7 @@ from cityhall.core.http import TEXTSIZE_COOKIE
 def site(request: HttpRequest) -> dict[str, Any]:
     language = get_language() or settings.LANGUAGE_CODE
     return {
-        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAME,
+        "MUNICIPALITY_NAME": settings.MUNICIPALITY_NAMES.get(language, settings.MUNICIPALITY_NAME),
         "HTML_LANG": i18n.html_lang(language),
         "LANGUAGE": language,
         "UI_LANGUAGES": i18n.choices(),

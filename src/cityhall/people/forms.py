@@ -136,6 +136,7 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
     )
     household_size = forms.IntegerField(
         label=_("People in your household"),
+        help_text=_("Count yourself too."),
         required=False,
         min_value=1,
         max_value=20,
