@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
 os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
 
-from cityhall.settings import *  # noqa: E402, F403
+from cityhall.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher"

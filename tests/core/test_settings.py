@@ -9,7 +9,8 @@ import sys
 
 PROBE = (
     "import json, cityhall.settings as s; print(json.dumps({"
-    "'hsts': s.SECURE_HSTS_SECONDS, 'ssl': s.SECURE_SSL_REDIRECT, 'cookie': s.SESSION_COOKIE_SECURE,"
+    "'hsts': s.SECURE_HSTS_SECONDS, 'ssl': s.SECURE_SSL_REDIRECT,"
+    "'cookie': s.SESSION_COOKIE_SECURE,"
     "'csrf': s.CSRF_COOKIE_SECURE, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE']}))"
 )
 

@@ -35,12 +35,16 @@ def test_resident_urls_carry_no_object_ids() -> None:
 
 
 @pytest.mark.django_db
-def test_no_resident_page_shows_another_residents_data(client: Any, resident: Any, other_resident: Any) -> None:
+def test_no_resident_page_shows_another_residents_data(
+    client: Any, resident: Any, other_resident: Any
+) -> None:
     from django.urls import reverse
 
     from cityhall.people.services import accounts
 
-    accounts.update_profile(other_resident, {"phone": "090-9999-0000", "address": "他人の住所"}, display_name="他人")
+    accounts.update_profile(
+        other_resident, {"phone": "090-9999-0000", "address": "他人の住所"}, display_name="他人"
+    )
     client.force_login(resident)
     checked = 0
     for name, pattern in _patterns(get_resolver()):
