@@ -14,3 +14,5 @@ from cityhall.settings import *  # noqa: F403
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher"
 ]  # speed only; not for use outside tests
+
+PAGE_CACHE_SECONDS = 0  # tests see every change at once; tests/core/test_pagecache.py turns it on

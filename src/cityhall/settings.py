@@ -165,6 +165,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cityhall.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cityhall.core.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -286,6 +287,16 @@ TASKS = {
         }[TASKS_BACKEND],
     }
 }
+
+PAGE_CACHE_SECONDS = setting(
+    "CITYHALL_PAGE_CACHE_SECONDS",
+    "60",
+    "Seconds each web process keeps the public pages (home, life events …) it rendered "
+    "for visitors who are not logged in. Changes to departments or facilities show "
+    "after at most this long. 0 turns it off.",
+    cast=int,
+    group="Cache and background work",
+)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = setting(

@@ -58,7 +58,7 @@ def test_language_link_sets_cookie_and_refuses_foreign_redirects(client: Any) ->
 def test_furigana_toggle_adds_ruby_over_kanji(client: Any) -> None:
     client.cookies["cityhall_lang"] = "ja"
     assert "<ruby>" not in client.get("/").content.decode()
-    response = client.post(reverse("portal:display"), {"furigana": "1", "next": "/"})
+    response = client.get(reverse("portal:display"), {"furigana": "1", "next": "/"})
     assert response.status_code == 302
     html = client.get("/").content.decode()
     assert "<ruby>" in html and "<rt>" in html
@@ -70,21 +70,31 @@ def test_furigana_toggle_adds_ruby_over_kanji(client: Any) -> None:
 def test_easy_japanese_has_furigana_by_default_and_can_turn_it_off(client: Any) -> None:
     client.cookies["cityhall_lang"] = "ja-easy"
     assert "<ruby>" in client.get("/").content.decode()
-    client.post(reverse("portal:display"), {"furigana": "0", "next": "/"})
+    client.get(reverse("portal:display"), {"furigana": "0", "next": "/"})
     assert "<ruby>" not in client.get("/").content.decode()
 
 
 def test_larger_text(client: Any) -> None:
-    client.post(reverse("portal:display"), {"textsize": "large", "next": "/"})
+    client.get(reverse("portal:display"), {"textsize": "large", "next": "/"})
     assert 'class="text-large"' in client.get("/").content.decode()
 
 
-def test_display_settings_follow_the_logged_in_resident(
-    resident_client: Any, resident: Any
+def test_display_settings_saved_on_the_profile_follow_the_resident(
+    client: Any, resident: Any, password: str
 ) -> None:
-    resident_client.post(reverse("portal:display"), {"furigana": "1", "textsize": "large"})
+    client.force_login(resident)
+    response = client.post(
+        reverse("portal:profile"),
+        {"preferred_language": "ja", "furigana": "on", "large_text": "on"},
+    )
+    assert response.status_code == 302
     profile = ResidentProfile.objects.get(user=resident)
     assert profile.furigana and profile.large_text
+    client.logout()
+    client.cookies.clear()
+    client.post(reverse("people:login"), {"username": resident.email, "password": password})
+    assert client.cookies["cityhall_furigana"].value == "1"
+    assert client.cookies["cityhall_textsize"].value == "large"
 
 
 def test_mypage_needs_login(client: Any) -> None:

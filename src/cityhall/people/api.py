@@ -47,6 +47,8 @@ def _out(request: HttpRequest, user: User) -> ProfileOut:
         phone=profile.phone,
         postal_code=profile.postal_code,
         address=profile.address,
+        furigana=profile.furigana,
+        large_text=profile.large_text,
         consents=accounts.consents(user),
         assurance=request.session.get("assurance", "email"),
     )
@@ -87,8 +89,9 @@ def patch_me(request: HttpRequest, payload: ProfilePatch) -> Any:
         data[key] = "" if value is None else str(value)
     data["district"] = str(district.pk) if district else ""
     data["children_birth_years"] = years_to_text(merged.get("children_birth_years") or [])
-    if merged.get("care_in_household"):
-        data["care_in_household"] = "on"
+    for flag in ("care_in_household", "furigana", "large_text"):
+        if merged.get(flag):
+            data[flag] = "on"
     data.setlist("interests", merged.get("interests") or [])
     data.setlist("channels", merged.get("channels") or [])
     data.setlist("consents", [p for p, granted in current["consents"].items() if granted])

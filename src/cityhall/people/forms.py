@@ -188,6 +188,8 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
+    furigana = forms.BooleanField(label=_("Show furigana over kanji"), required=False)
+    large_text = forms.BooleanField(label=_("Show larger text"), required=False)
     consents = forms.MultipleChoiceField(
         label=_("What you allow the city to do"),
         required=False,

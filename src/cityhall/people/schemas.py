@@ -19,6 +19,8 @@ class ProfileOut(Schema):
     phone: str
     postal_code: str
     address: str
+    furigana: bool
+    large_text: bool
     consents: dict[str, bool]
     assurance: str = Field(description="`email` or `card` (verified with the My Number card)")
 
@@ -38,6 +40,8 @@ class ProfilePatch(Schema):
     phone: str | None = Field(None, max_length=20)
     postal_code: str | None = Field(None, max_length=8)
     address: str | None = Field(None, max_length=200)
+    furigana: bool | None = None
+    large_text: bool | None = None
 
 
 class ConsentsIn(Schema):

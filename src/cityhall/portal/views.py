@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET
 
 from cityhall.core import i18n
 from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
@@ -95,6 +95,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         "phone": profile.phone,
         "postal_code": profile.postal_code,
         "address": profile.address,
+        "furigana": profile.furigana,
+        "large_text": profile.large_text,
         "consents": [purpose for purpose, granted in current_consents.items() if granted],
     }
     form = ProfileForm(request.POST or None, initial=initial)
@@ -106,13 +108,18 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         accounts.set_consents(user, granted, request=request)  # type: ignore[arg-type]
         messages.success(request, _("Your profile is saved."))
         response = redirect("portal:mypage")
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            data["preferred_language"],
-            max_age=COOKIE_AGE,
-            samesite="Lax",
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-        )
+        for cookie, value in (
+            (settings.LANGUAGE_COOKIE_NAME, data["preferred_language"]),
+            (FURIGANA_COOKIE, "1" if data["furigana"] else "0"),
+            (TEXTSIZE_COOKIE, "large" if data["large_text"] else "normal"),
+        ):
+            response.set_cookie(
+                cookie,
+                value,
+                max_age=COOKIE_AGE,
+                samesite="Lax",
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+            )
         return response
     return render(
         request, "portal/profile_edit.html", {"form": form}, status=422 if form.errors else 200
@@ -135,25 +142,21 @@ def language(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_GET
 def display(request: HttpRequest) -> HttpResponse:
-    """Furigana and text size: cookies for everyone, saved on the profile when logged in."""
-    form = DisplayForm(request.POST)
+    """Furigana and text size for this browser (cookies only, so pages stay cacheable).
+
+    Residents keep them on their profile through the profile form; they apply at login.
+    """
+    form = DisplayForm(request.GET)
     response = redirect(safe_next(request, "/"))
-    if not form.is_valid():
-        return response
-    furigana = form.cleaned_data.get("furigana")
-    textsize = form.cleaned_data.get("textsize")
-    if furigana:
-        response.set_cookie(FURIGANA_COOKIE, furigana, max_age=COOKIE_AGE, samesite="Lax")
-    if textsize:
-        response.set_cookie(TEXTSIZE_COOKIE, textsize, max_age=COOKIE_AGE, samesite="Lax")
-    if request.user.is_authenticated and not request.user.is_staff:
-        accounts.set_display(
-            request.user,
-            furigana=None if not furigana else furigana == "1",
-            large_text=None if not textsize else textsize == "large",
-        )
+    if form.is_valid():
+        for cookie, value in (
+            (FURIGANA_COOKIE, form.cleaned_data.get("furigana")),
+            (TEXTSIZE_COOKIE, form.cleaned_data.get("textsize")),
+        ):
+            if value:
+                response.set_cookie(cookie, value, max_age=COOKIE_AGE, samesite="Lax")
     return response
 
 

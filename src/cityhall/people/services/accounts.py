@@ -120,6 +120,8 @@ PROFILE_FIELDS = (
     "phone",
     "postal_code",
     "address",
+    "furigana",
+    "large_text",
 )
 
 
@@ -156,21 +158,6 @@ def update_profile(
             details={"fields": sorted(changed)},
         )
     return profile
-
-
-def set_display(
-    user: User, *, furigana: bool | None = None, large_text: bool | None = None
-) -> None:
-    profile = profile_of(user)
-    fields = []
-    if furigana is not None and profile.furigana != furigana:
-        profile.furigana = furigana
-        fields.append("furigana")
-    if large_text is not None and profile.large_text != large_text:
-        profile.large_text = large_text
-        fields.append("large_text")
-    if fields:
-        profile.save(update_fields=[*fields, "updated_at"])
 
 
 def consents(user: User) -> dict[str, bool]:
