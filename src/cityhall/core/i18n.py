@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.utils.translation import get_language
 
@@ -29,8 +31,17 @@ def html_lang(code: str | None = None) -> str:
     return HTML_LANG.get(code, code)
 
 
+@lru_cache(maxsize=1)
 def choices() -> list[dict[str, str]]:
-    """For language pickers: each language named in itself."""
+    """For language pickers: each language named in itself, with its switch URL."""
+    from django.urls import reverse
+
     return [
-        {"code": code, "name": name, "lang": HTML_LANG[code]} for code, name in settings.LANGUAGES
+        {
+            "code": code,
+            "name": name,
+            "lang": HTML_LANG[code],
+            "url": reverse("portal:language", args=[code]),
+        }
+        for code, name in settings.LANGUAGES
     ]
