@@ -165,7 +165,7 @@ class FuriganaMiddleware:
         response = self.get_response(request)
         if (
             request.furigana  # type: ignore[attr-defined]
-            and response.status_code == 200
+            and (response.status_code == 200 or 400 <= response.status_code < 500)
             and not response.streaming
             and response.get("Content-Type", "").startswith("text/html")
         ):

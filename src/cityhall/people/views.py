@@ -99,8 +99,17 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     return render(request, "people/resend.html", {"form": form}, status=422 if form.errors else 200)
 
 
+class UnprocessableOnErrorMixin:
+    """Forms answer 422 when they show errors, so clients and tests can tell."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 422
+        return response
+
+
 @method_decorator(ratelimit("login", "LOGIN_RATE"), name="dispatch")
-class LoginView(auth_views.LoginView):
+class LoginView(UnprocessableOnErrorMixin, auth_views.LoginView):
     form_class = LoginForm
     template_name = "people/login.html"
     redirect_authenticated_user = False
@@ -108,11 +117,6 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         return apply_preferences(response, form.get_user())
-
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        response.status_code = 422
-        return response
 
 
 @require_POST
@@ -135,7 +139,7 @@ def lockout(
     return render(request, "people/locked.html", {"minutes": minutes}, status=429)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(UnprocessableOnErrorMixin, auth_views.PasswordResetView):
     form_class = AccessiblePasswordResetForm
     template_name = "people/password_reset.html"
     email_template_name = "people/email/password_reset.txt"
@@ -153,7 +157,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 password_reset = ratelimit("reset", "SIGNUP_RATE")(PasswordResetView.as_view())
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(UnprocessableOnErrorMixin, auth_views.PasswordResetConfirmView):
     form_class = AccessibleSetPasswordForm
     template_name = "people/password_reset_confirm.html"
     success_url = reverse_lazy("people:password_reset_complete")
