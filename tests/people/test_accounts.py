@@ -219,3 +219,10 @@ def test_consents_keep_their_history(resident: Any) -> None:
     ]
     with pytest.raises(ValueError):
         accounts.set_consents(resident, {"sell-my-data"})
+
+
+def test_login_accepts_the_address_in_any_case(client: Any, resident: Any, password: str) -> None:
+    response = client.post(
+        reverse("people:login"), {"username": resident.email.upper(), "password": password}
+    )
+    assert response.status_code == 302

@@ -50,13 +50,13 @@ class SignupForm(AccessibleFormMixin, forms.Form):
         return data
 
 
-class LoginForm(AccessibleFormMixin, AuthenticationForm):
-    """E-mail and password; refuses staff accounts (they use the staff console)."""
+class EmailPasswordForm(AccessibleFormMixin, AuthenticationForm):
+    """E-mail (any case) and password; ``authenticate()`` sees the request, so axes does."""
 
     username = forms.EmailField(
         label=_("E-mail address"),
         widget=forms.EmailInput(
-            attrs={"autocomplete": "email", "autofocus": True, "spellcheck": "false"}
+            attrs={"autocomplete": "username", "autofocus": True, "spellcheck": "false"}
         ),
     )
     password = forms.CharField(
@@ -64,6 +64,14 @@ class LoginForm(AccessibleFormMixin, AuthenticationForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def clean_username(self) -> str:
+        return (self.cleaned_data.get("username") or "").strip().lower()
+
+
+class LoginForm(EmailPasswordForm):
+    """A resident's login; refuses staff accounts (they use the staff console)."""
+
     error_messages = {
         "invalid_login": _("The e-mail address or the password is not right."),
         "inactive": _("This account is closed."),

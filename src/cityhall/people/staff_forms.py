@@ -6,37 +6,22 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.forms import AccessibleFormMixin
 from cityhall.people import permissions
-from cityhall.people.forms import PHONE, ProfileForm
+from cityhall.people.forms import PHONE, EmailPasswordForm, ProfileForm
 from cityhall.people.models import Department, Role, StaffAssignment, User
 from cityhall.people.services.staff import AuditFilters
 
 
-class StaffLoginForm(AccessibleFormMixin, AuthenticationForm):
-    """E-mail and password of a staff account (authenticate() sees the request, so axes does)."""
+class StaffLoginForm(EmailPasswordForm):
+    """E-mail and password of a staff account."""
 
-    username = forms.EmailField(
-        label=_("E-mail address"),
-        widget=forms.EmailInput(
-            attrs={"autocomplete": "username", "autofocus": True, "spellcheck": "false"}
-        ),
-    )
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
     error_messages = {
         "invalid_login": _("The e-mail address or the password is not right."),
         "inactive": _("The e-mail address or the password is not right."),
     }
-
-    def clean_username(self) -> str:
-        return (self.cleaned_data.get("username") or "").strip().lower()
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
