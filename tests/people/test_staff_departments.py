@@ -36,7 +36,7 @@ def test_list_shows_departments_in_an_accessible_table() -> None:
     response = as_staff(world.admin).get(reverse("staff:departments"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<caption>" in html and '<th scope="col">' in html and 'class="table-wrap"' in html
+    assert "<caption" in html and '<th scope="col">' in html and 'class="table-wrap"' in html
     for code in ("shimin-seikatsu", "zeimu", "kansa"):
         assert code in html
 

@@ -53,7 +53,7 @@ def test_search_by_email_or_name_lists_no_personal_data_and_is_audited(hanako: U
         assert "hanako@example.jp" in html and "taro@example.jp" not in html
         assert "伊賀 花子" in html and "上野東部" in html
         assert "0595-22-0000" not in html and "丸之内" not in html and "1956" not in html
-        assert '<th scope="col">' in html and "<caption>" in html and 'class="table-wrap"' in html
+        assert '<th scope="col">' in html and "<caption" in html and 'class="table-wrap"' in html
         event = last_event("staff.resident_search")
         assert event.details == {"query": query} and event.actor_id == world.clerk.pk
 
