@@ -329,32 +329,33 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _account_active(request: HttpRequest, account: User, back: str, section: str) -> HttpResponse:
+    """Close or reopen an account (resident or staff), with a reason for the audit log."""
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if account.is_active:
+            staff.deactivate_user(_actor(request), account, reason=reason, request=request)
+            messages.success(request, _("The account is closed."))
+        else:
+            staff.reactivate_user(_actor(request), account, reason=reason, request=request)
+            messages.success(request, _("The account is open again."))
+        return redirect(back, pk=account.pk)
+    return _render(
+        request,
+        "account_active.html",
+        {"form": form, "account": account, "back": reverse(back, args=[account.pk])},
+        section=section,
+        status=_form_status(form),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def resident_active(request: HttpRequest, pk: int) -> HttpResponse:
     """Close or reopen a resident's account, with a reason for the audit log."""
     resident = _resident(pk)
     _check(permissions.can_edit_resident(request.user, resident))
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        if resident.is_active:
-            staff.deactivate_user(_actor(request), resident, reason=reason, request=request)
-            messages.success(request, _("The account is closed."))
-        else:
-            staff.reactivate_user(_actor(request), resident, reason=reason, request=request)
-            messages.success(request, _("The account is open again."))
-        return redirect("staff:resident", pk=resident.pk)
-    return _render(
-        request,
-        "account_active.html",
-        {
-            "form": form,
-            "account": resident,
-            "back": reverse("staff:resident", args=[resident.pk]),
-        },
-        section="staff:residents",
-        status=_form_status(form),
-    )
+    return _account_active(request, resident, "staff:resident", "staff:residents")
 
 
 # --- departments ---------------------------------------------------------------------------
@@ -564,23 +565,7 @@ def assignment_edit(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRe
 def member_active(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request, pk)
     _check(permissions.can_change_staff_member(request.user, member))
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        if member.is_active:
-            staff.deactivate_user(_actor(request), member, reason=reason, request=request)
-            messages.success(request, _("The account is closed."))
-        else:
-            staff.reactivate_user(_actor(request), member, reason=reason, request=request)
-            messages.success(request, _("The account is open again."))
-        return redirect("staff:member", pk=member.pk)
-    return _render(
-        request,
-        "account_active.html",
-        {"form": form, "account": member, "back": reverse("staff:member", args=[member.pk])},
-        section="staff:members",
-        status=_form_status(form),
-    )
+    return _account_active(request, member, "staff:member", "staff:members")
 
 
 @require_http_methods(["GET", "POST"])
