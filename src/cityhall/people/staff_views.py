@@ -513,26 +513,12 @@ def _assignment_view(
         request.POST or None, actor=request.user, member=member, assignment=assignment
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        values = {key: form.cleaned_data[key] for key in ("department", "role", "title")}
         try:
             if assignment is None:
-                staff.add_assignment(
-                    _actor(request),
-                    member,
-                    department=data["department"],
-                    role=data["role"],
-                    title=data["title"],
-                    request=request,
-                )
+                staff.add_assignment(_actor(request), member, request=request, **values)
             else:
-                staff.update_assignment(
-                    _actor(request),
-                    assignment,
-                    department=data["department"],
-                    role=data["role"],
-                    title=data["title"],
-                    request=request,
-                )
+                staff.update_assignment(_actor(request), assignment, request=request, **values)
         except staff.StaffError as exc:
             form.add_error(None, str(exc))
         else:

@@ -1,48 +1,23 @@
 """The staff console in headless Chromium at 360 px: real login with TOTP, axe-core clean,
-no page wider than the phone (tables scroll inside their wrapper)."""
+no page wider than the phone (tables scroll inside their wrapper). The browser is the
+shared one from tests/e2e/conftest.py."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, PHONE, format_violations, run_axe
+from tests.e2e.helpers import PHONE, format_violations, run_axe
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found (apt-get install -y chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
 @pytest.fixture
-def phone(chromium: Any, live_server: Any, settings: Any) -> Iterator[Any]:
+def phone(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    context = chromium.new_context(
+    context = browser.new_context(
         viewport=PHONE, bypass_csp=True, reduced_motion="reduce", base_url=live_server.url
     )
     context.add_cookies([{"name": "cityhall_lang", "value": "en", "url": live_server.url}])
