@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "ninja",
     "cityhall.core",
     "cityhall.people",
+    "cityhall.procedures",
     "cityhall.portal",
 ]
 
@@ -489,6 +490,25 @@ EMAIL_VERIFY_HOURS = setting(
     group="E-mail",
 )
 
+# --- procedures and applications ----------------------------------------------------
+
+DRAFT_DAYS = setting(
+    "CITYHALL_DRAFT_DAYS",
+    "30",
+    "Days an unfinished application (draft) and the link e-mailed to resume it stay valid.",
+    cast=int,
+    group="Procedures",
+)
+UPLOAD_MAX_MB = setting(
+    "CITYHALL_UPLOAD_MAX_MB",
+    "10",
+    "Largest file a resident may attach to an application, in MB (a form field may set less).",
+    cast=int,
+    group="Procedures",
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- languages ---------------------------------------------------------------------
 
 LANGUAGE_CODE = "ja"
@@ -525,6 +545,8 @@ STORAGES = {
         )
     },
 }
+# Uploaded files (photos of documents, signatures) are private: there is no MEDIA_URL,
+# they are served only through views that check who asks and write the audit log.
 MEDIA_ROOT = DATA_DIR / "media"
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:

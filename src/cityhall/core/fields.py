@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.db import models
@@ -48,3 +49,30 @@ class EncryptedDateField(models.TextField):
         if isinstance(value, str):
             value = dt.date.fromisoformat(value)
         return crypto.encrypt(value.isoformat())
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value (dict or list) stored as one Fernet token. Not queryable by design."""
+
+    description = "JSON encrypted at rest"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return json.loads(crypto.decrypt(value))
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, default=str)

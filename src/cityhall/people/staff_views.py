@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any, cast
 
 import segno
@@ -51,13 +52,23 @@ PER_PAGE = 50
 NEXT_KEY = "staff_next"
 SHOWN_ONCE_KEY = "staff_set_password_link"
 
-SECTIONS = (
+SECTIONS: list[tuple[str, Any, Callable[[Any], bool]]] = [
     ("staff:home", gettext_lazy("Home"), lambda u: True),
     ("staff:residents", gettext_lazy("Residents"), permissions.can_view_residents),
     ("staff:departments", gettext_lazy("Departments"), permissions.can_manage_departments),
     ("staff:members", gettext_lazy("Staff"), permissions.can_manage_staff),
     ("staff:audit", gettext_lazy("Audit log"), permissions.can_view_audit),
-)
+]
+
+
+def add_section(
+    url_name: str, label: Any, allowed: Callable[[Any], bool], *, after: str = "staff:home"
+) -> None:
+    """Let an app above ``people`` put its part of the console in the staff nav."""
+    if any(name == url_name for name, _label, _allowed in SECTIONS):
+        return
+    index = next(i for i, (name, _l, _a) in enumerate(SECTIONS) if name == after) + 1
+    SECTIONS.insert(index, (url_name, label, allowed))
 
 
 def sections(user: Any) -> list[dict[str, Any]]:

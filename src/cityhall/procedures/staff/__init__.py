@@ -1,0 +1,1 @@
+"""Staff console pages: case board (board.py), form builder (builder.py), counter (counter.py)."""

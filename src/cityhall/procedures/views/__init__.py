@@ -1,0 +1,1 @@
+"""Resident-facing pages: catalogue and guide (catalogue.py), applications (apply.py)."""

@@ -1,0 +1,3 @@
+"""URLs (filled in by the module that owns them)."""
+
+urlpatterns: list = []
