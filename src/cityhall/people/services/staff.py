@@ -21,6 +21,7 @@ import datetime as dt
 import enum
 import io
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -216,6 +217,45 @@ def view_resident(
             details={"page": page},
         )
     return ResidentRecord(resident, profile, accounts.consents(resident))
+
+
+def create_resident(
+    actor: User,
+    display_name: str,
+    *,
+    email: str = "",
+    profile: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    """An account for a resident who comes to the counter without one (書かない窓口).
+
+    Without an e-mail address the account gets a placeholder address under the
+    reserved ``.invalid`` domain: nothing is ever sent there, and the resident can
+    add a real address later. The account has no usable password until the
+    resident sets one through "forgot password" with a real address.
+    """
+    _require(permissions.can_edit_residents(actor))
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValueError("a name is required")
+    email = email.strip().lower()
+    with transaction.atomic():
+        if not email:
+            email = f"counter-{uuid.uuid4().hex[:16]}@residents.invalid"
+        elif User.objects.filter(email__iexact=email).exists():
+            raise ValueError("an account with this e-mail address already exists")
+        user = User.objects.create_user(email=email, password=None, display_name=display_name)
+        audit.record(
+            "staff.resident_create",
+            request=request,
+            actor=actor,
+            target=user,
+            subject=user,
+            details={"with_email": not email.endswith(".invalid")},
+        )
+        if profile:
+            accounts.update_profile(user, profile, request=request, actor=actor)
+    return user
 
 
 def update_resident(
