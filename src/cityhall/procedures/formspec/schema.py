@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -88,6 +89,8 @@ DEFAULT_MAX_LENGTH = {FieldType.TEXT: 200, FieldType.TEXTAREA: 2000, FieldType.A
 DEFAULT_ACCEPT = ("image/jpeg", "image/png", "image/heic", "application/pdf")
 DEFAULT_MAX_MB = 10
 MAX_MB_LIMIT = 20
+MAX_LENGTH_LIMIT = 20000
+MAX_ITEMS_LIMIT = 100
 
 Texts = dict[str, str]
 
@@ -176,6 +179,20 @@ class SpecError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+def _whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _date_bound(value: Any) -> bool:
+    if value == "today":
+        return True
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 class _Parser:
     def __init__(self) -> None:
         self.problems: list[SpecProblem] = []
@@ -232,7 +249,7 @@ class _Parser:
             self.fail(f"{path}.key", "a key is lower-case letters, digits and _ (max 60)")
             key = "invalid"
         try:
-            ftype = FieldType(raw.get("type"))
+            ftype = FieldType(str(raw.get("type")))
         except ValueError:
             self.fail(f"{path}.type", f"unknown field type {raw.get('type')!r}")
             return None
@@ -288,6 +305,30 @@ class _Parser:
         if ftype in VALUELESS_TYPES:
             required = False
         max_length = raw.get("max_length", DEFAULT_MAX_LENGTH.get(ftype))
+        if max_length is not None and not _whole(max_length, 1, MAX_LENGTH_LIMIT):
+            self.fail(
+                f"{path}.max_length", f"max_length is a whole number up to {MAX_LENGTH_LIMIT}"
+            )
+            max_length = DEFAULT_MAX_LENGTH.get(ftype)
+        min_items = raw.get("min_items", 1 if required else 0)
+        max_items = raw.get("max_items", 10)
+        if not _whole(min_items, 0, MAX_ITEMS_LIMIT) or not _whole(max_items, 1, MAX_ITEMS_LIMIT):
+            self.fail(path, f"min_items and max_items are whole numbers up to {MAX_ITEMS_LIMIT}")
+            min_items, max_items = 0, 10
+        elif min_items > max_items:
+            self.fail(f"{path}.min_items", "min_items is more than max_items")
+        bounds = {"min": raw.get("min"), "max": raw.get("max")}
+        for name, bound in bounds.items():
+            if bound is None:
+                continue
+            if ftype == FieldType.NUMBER and (
+                isinstance(bound, bool) or not isinstance(bound, int | float)
+            ):
+                self.fail(f"{path}.{name}", f"{name} of a number is a number")
+                bounds[name] = None
+            elif ftype == FieldType.DATE and not _date_bound(bound):
+                self.fail(f"{path}.{name}", f"{name} of a date is an ISO date or 'today'")
+                bounds[name] = None
         return Field(
             key=key,
             type=ftype,
@@ -297,13 +338,13 @@ class _Parser:
             choices=tuple(choices),
             condition=self.condition(raw.get("condition"), f"{path}.condition"),
             prefill=tuple(prefill),
-            min=raw.get("min"),
-            max=raw.get("max"),
+            min=bounds["min"],
+            max=bounds["max"],
             max_length=max_length,
             calendar=calendar,
             fields=tuple(sub),
-            min_items=int(raw.get("min_items", 1 if required else 0)),
-            max_items=int(raw.get("max_items", 10)),
+            min_items=min_items,
+            max_items=max_items,
             accept=tuple(accept),
             max_mb=max_mb,
             counter_only=bool(raw.get("counter_only", False)),

@@ -183,7 +183,9 @@ def problems(application: Application) -> list[FieldError]:
     """What still stops submission (missing or invalid answers), in form order."""
     spec = spec_of(application.version_id)
     data = validate.prune(spec, answers(application), counter=is_counter(application))
-    return validate.validate_all(spec, data, counter=is_counter(application))
+    return validate.validate_all(
+        spec, data, counter=is_counter(application), today=timezone.localdate()
+    )
 
 
 def discard(application: Application, *, actor: User, request: Any = None) -> None:
@@ -280,8 +282,9 @@ def submit(
                 _("This procedure needs you to prove who you are with your My Number Card."),
             )
         spec = spec_of(app.version_id)
-        data = validate.prune(spec, answers(app), counter=counter)
-        errors = validate.validate_all(spec, data, counter=counter)
+        data, errors = validate.clean_all(
+            spec, answers(app), counter=counter, today=timezone.localdate()
+        )
         if errors:
             raise ApplicationError(
                 "incomplete", _("Some answers are missing or need correcting."), errors
