@@ -21,6 +21,7 @@ from cityhall.people.models import Consent
 from cityhall.people.services import accounts, directory
 from cityhall.portal import frontdoor
 from cityhall.portal.forms import DisplayForm
+from cityhall.procedures.services import applications, catalogue, guide
 
 COOKIE_AGE = 365 * 24 * 3600
 
@@ -54,7 +55,12 @@ def life_event(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "portal/life_event.html",
-        {"event": event, "departments": directory.departments(event.departments)},
+        {
+            "event": event,
+            "departments": directory.departments(event.departments),
+            "procedures": catalogue.by_life_event(slug),
+            "has_guide": guide.get_guide(slug) is not None,
+        },
     )
 
 
@@ -73,6 +79,11 @@ def mypage(request: HttpRequest) -> HttpResponse:
             ],
             "identity": getattr(user, "verified_identity", None),
             "assurance": request.session.get("assurance", "email"),
+            "applications": applications.overview(user),  # type: ignore[arg-type]
+            "checklists": [
+                (saved.pk, guide.life_event_title(saved.life_event))
+                for saved in guide.saved_for(user)[:5]  # type: ignore[arg-type]
+            ],
         },
     )
 

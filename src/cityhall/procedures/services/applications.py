@@ -8,6 +8,7 @@ the API. Staff-side changes (status, assignment, notes) live in :mod:`.cases`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -380,6 +381,19 @@ def for_resident(user: User) -> QuerySet[Application]:
         .select_related("procedure", "procedure__department")
         .order_by("-created_at")
     )
+
+
+@dataclass(frozen=True)
+class Overview:
+    recent: list[Application]
+    needs_you: int
+
+
+def overview(user: User) -> Overview:
+    """For my page: the latest applications and how many wait for the resident."""
+    recent = list(for_resident(user)[:5])
+    needs_you = Application.objects.filter(applicant=user, status=Status.NEEDS_INFO).count()
+    return Overview(recent, needs_you)
 
 
 def withdraw(application: Application, *, actor: User, request: Any = None) -> Application:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cityhall.people.seed import DEFAULT_SEED, SeedRefused, run_seed
@@ -65,6 +66,8 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}. Use --no-demo and leave out --residents.") from exc
         for line in report.lines():
             self.stdout.write(line)
+        # The procedure catalogue sits in a layer above people: run it by command name.
+        call_command("seed_procedures", stdout=self.stdout)
         elapsed = time.perf_counter() - started
         verdict = "seeded" if report.changed else "already up to date, nothing changed"
         self.stdout.write(self.style.SUCCESS(f"{verdict} ({elapsed:.1f} s)"))

@@ -24,6 +24,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cityhall.core.models import Area
 from cityhall.people.models import Department, User
 from cityhall.people.seed import DEFAULT_SEED, DEMO_DEVICE_NAME, SeedRefused, demo_data, run_seed
+from cityhall.procedures.demo import seed_demo_applications
+from cityhall.procedures.seed import load_procedures
 
 HOST = "127.0.0.1"
 
@@ -86,6 +88,11 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             for line in report.lines():
                 self.stdout.write("  " + line)
+        counts = load_procedures()
+        self.stdout.write(f"  {'procedures':<22} {counts}")
+        demo_counts = seed_demo_applications()
+        if demo_counts:
+            self.stdout.write(f"  {'demo applications':<22} {demo_counts} created")
         self._print_logins(port)
         if options["no_serve"]:
             return
