@@ -22,7 +22,14 @@ from django.utils import translation
 from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
 from cityhall.core.http import TEXTSIZE_COOKIE
 
-PUBLIC_PREFIXES = ("/life/", "/accessibility/", "/privacy/", "/problems/")
+PUBLIC_PREFIXES = (
+    "/life/",
+    "/accessibility/",
+    "/privacy/",
+    "/problems/",
+    "/procedures/",
+    "/guide/",
+)
 MAX_ENTRIES = 512
 
 
