@@ -15,9 +15,14 @@ import pytest
 def _clean_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from cityhall.procedures.services import applications
+
+    # Parsed form versions are cached by id, and a rolled-back test may reuse an id.
+    applications._parsed.cache_clear()
     cache.clear()
     yield
     cache.clear()
+    applications._parsed.cache_clear()
 
 
 def free_port() -> int:
