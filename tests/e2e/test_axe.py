@@ -300,7 +300,295 @@ STAFF: list[Spec] = [
     ),
 ]
 
-PAGES = {spec.label: spec for spec in [*PORTAL, *ACCOUNT, *STAFF]}
+
+def _saved_checklist(world: World) -> list[Any]:
+    from cityhall.procedures.services import guide
+
+    moving = guide.get_guide("moving")
+    assert moving is not None
+    saved = guide.save(world.resident, moving, {"direction": "in", "household": ["dog"]})
+    return [saved.pk]
+
+
+# The procedures: catalogue and guide (with the real content), online application,
+# form builder and counter (with their own small forms).
+PROCEDURES: list[Spec] = [
+    Spec("procedures catalogue", ("procedures:catalogue",)),
+    Spec("procedures catalogue (search)", ("procedures:catalogue",), query="q=%E3%81%94%E3%81%BF"),
+    Spec(
+        "procedures catalogue (errors)",
+        ("procedures:catalogue",),
+        query="category=bad",
+        expect_errors=True,
+        status=422,
+    ),
+    Spec("procedures detail (counter)", ("procedures:detail",), args=lambda w: ["tennyu"]),
+    Spec(
+        "procedures detail (online)", ("procedures:detail",), args=lambda w: ["jido-teate-nintei"]
+    ),
+    Spec("procedures guides", ("procedures:guides",)),
+    Spec("procedures guide", ("procedures:guide",), args=lambda w: ["moving"]),
+    Spec(
+        "procedures guide result",
+        ("procedures:guide",),
+        args=lambda w: ["moving"],
+        query="answered=1&direction=in&household=dog",
+    ),
+    Spec(
+        "procedures guide print",
+        ("procedures:guide",),
+        args=lambda w: ["moving"],
+        query="answered=1&direction=in&household=dog&print=1",
+    ),
+    Spec("procedures checklists", ("procedures:checklists",), who="resident"),
+    Spec("procedures checklist", ("procedures:checklist",), who="resident", args=_saved_checklist),
+]
+
+APPLY: list[Spec] = [
+    Spec(
+        "apply start",
+        ("procedures:apply_start",),
+        who="resident",
+        args=lambda w: [w.extra["procedure"].slug],
+    ),
+    Spec(
+        "apply step",
+        ("procedures:apply_step",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk, "applicant"],
+    ),
+    Spec(
+        "apply step (errors)",
+        ("procedures:apply_step",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk, "applicant"],
+        action=_click("main .actions button[name=_continue]"),
+        expect_errors=True,
+    ),
+    Spec(
+        "apply step (group)",
+        ("procedures:apply_step",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk, "family"],
+    ),
+    Spec(
+        "apply step (files)",
+        ("procedures:apply_step",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk, "documents"],
+    ),
+    Spec(
+        "apply step (consent)",
+        ("procedures:apply_step",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk, "confirm"],
+    ),
+    Spec(
+        "apply saved",
+        ("procedures:apply_saved",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk],
+    ),
+    Spec(
+        "apply check",
+        ("procedures:apply_check",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk],
+    ),
+    Spec(
+        "apply check (errors)",
+        ("procedures:apply_check",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk],
+        action=_click("main form[action$='/submit/'] button[type=submit]"),
+        expect_errors=True,
+    ),
+    Spec(
+        "apply discard",
+        ("procedures:apply_discard",),
+        who="resident",
+        args=lambda w: [w.extra["draft"].pk],
+    ),
+    Spec(
+        "apply done",
+        ("procedures:apply_done",),
+        who="resident",
+        args=lambda w: [w.extra["sent"].pk],
+    ),
+    Spec("apply: my applications", ("procedures:applications",), who="resident"),
+    Spec(
+        "apply: application",
+        ("procedures:application",),
+        who="resident",
+        args=lambda w: [w.extra["sent"].pk],
+    ),
+    Spec(
+        "apply: application (errors)",
+        ("procedures:application",),
+        who="resident",
+        args=lambda w: [w.extra["sent"].pk],
+        action=_click("main form button[type=submit]"),
+        expect_errors=True,
+    ),
+    Spec(
+        "apply: application withdraw",
+        ("procedures:application_withdraw",),
+        who="resident",
+        args=lambda w: [w.extra["sent"].pk],
+    ),
+    Spec(
+        "apply resume bad link",
+        ("procedures:apply_resume",),
+        who="resident",
+        args=lambda w: ["bad-link"],
+        status=404,
+    ),
+]
+
+
+def _form(*rest: Any) -> Callable[[World], list[Any]]:
+    return lambda w: [w.extra["procedure"].slug, *rest]
+
+
+BUILDER_AND_COUNTER: list[Spec] = [
+    Spec("staff forms", ("procstaff:forms",), who="staff"),
+    Spec("staff form edit", ("procstaff:form_edit",), who="staff", args=_form()),
+    Spec("staff form title", ("procstaff:form_title",), who="staff", args=_form()),
+    Spec("staff form step add", ("procstaff:step_add",), who="staff", args=_form()),
+    Spec(
+        "staff form step add (errors)",
+        ("procstaff:step_add",),
+        who="staff",
+        args=_form(),
+        action=_submit,
+        expect_errors=True,
+    ),
+    Spec("staff form step edit", ("procstaff:step_edit",), who="staff", args=_form("person")),
+    Spec("staff form step delete", ("procstaff:step_delete",), who="staff", args=_form("person")),
+    Spec("staff form field add", ("procstaff:field_add",), who="staff", args=_form("person")),
+    Spec(
+        "staff form field add (choice)",
+        ("procstaff:field_add",),
+        who="staff",
+        args=_form("person"),
+        query="type=choice",
+    ),
+    Spec(
+        "staff form field add (errors)",
+        ("procstaff:field_add",),
+        who="staff",
+        args=_form("person"),
+        query="type=text",
+        action=_submit,
+        expect_errors=True,
+    ),
+    Spec(
+        "staff form field edit",
+        ("procstaff:field_edit",),
+        who="staff",
+        args=_form("person", "household"),
+    ),
+    Spec(
+        "staff form group edit",
+        ("procstaff:field_edit",),
+        who="staff",
+        args=_form("person", "members"),
+    ),
+    Spec(
+        "staff form subfield edit",
+        ("procstaff:subfield_edit",),
+        who="staff",
+        args=_form("person", "members", "born"),
+    ),
+    Spec(
+        "staff form field delete",
+        ("procstaff:field_delete",),
+        who="staff",
+        args=_form("person", "household"),
+    ),
+    Spec("staff form preview", ("procstaff:form_preview",), who="staff", args=_form()),
+    Spec("staff form publish", ("procstaff:form_publish",), who="staff", args=_form()),
+    Spec("staff form versions", ("procstaff:form_versions",), who="staff", args=_form()),
+    Spec("staff form version", ("procstaff:form_version",), who="staff", args=_form(1)),
+    Spec("staff form import", ("procstaff:form_import",), who="staff", args=_form()),
+    Spec(
+        "staff form import (errors)",
+        ("procstaff:form_import",),
+        who="staff",
+        args=_form(),
+        action=_submit,
+        expect_errors=True,
+    ),
+    Spec("staff counter", ("procstaff:counter",), who="staff"),
+    Spec("staff counter (search)", ("procstaff:counter",), who="staff", query="q=resident"),
+    Spec(
+        "staff counter (errors)",
+        ("procstaff:counter",),
+        who="staff",
+        query="q=x",
+        expect_errors=True,
+        status=422,
+    ),
+    Spec("staff counter new resident", ("procstaff:counter_resident_new",), who="staff"),
+    Spec(
+        "staff counter new resident (errors)",
+        ("procstaff:counter_resident_new",),
+        who="staff",
+        action=_submit,
+        expect_errors=True,
+    ),
+    Spec(
+        "staff counter start",
+        ("procstaff:counter_start",),
+        who="staff",
+        args=lambda w: [w.resident.pk],
+    ),
+    Spec(
+        "staff counter start (life event)",
+        ("procstaff:counter_start",),
+        who="staff",
+        args=lambda w: [w.resident.pk],
+        query="event=moving",
+    ),
+    Spec(
+        "staff counter session",
+        ("procstaff:counter_session",),
+        who="staff",
+        args=lambda w: [w.extra["session"].pk],
+    ),
+    Spec(
+        "staff counter step",
+        ("procstaff:counter_step",),
+        who="staff",
+        args=lambda w: [w.extra["session"].pk, w.extra["app"].pk, "person"],
+    ),
+    Spec(
+        "staff counter review",
+        ("procstaff:counter_review",),
+        who="staff",
+        args=lambda w: [w.extra["session"].pk, w.extra["app"].pk],
+    ),
+    Spec(
+        "staff counter display (waiting)",
+        ("procstaff:counter_display",),
+        who="staff",
+        args=lambda w: [w.extra["session"].pk],
+        query="lang={lang}",
+    ),
+    Spec(
+        "staff counter display (showing)",
+        ("procstaff:counter_display",),
+        who="staff",
+        args=lambda w: [w.extra["showing_session"].pk],
+        query="lang={lang}",
+    ),
+    Spec("staff counter KPI", ("procstaff:counter_kpi",), who="staff"),
+]
+
+PAGES = {
+    spec.label: spec
+    for spec in [*PORTAL, *ACCOUNT, *STAFF, *PROCEDURES, *APPLY, *BUILDER_AND_COUNTER]
+}
 POSITION = {label: number for number, label in enumerate(PAGES)}
 FURIGANA_RUN = "ja-easy+furigana"
 RUNS = [*LANGUAGES, FURIGANA_RUN]
@@ -321,13 +609,14 @@ def _url_name(spec: Spec) -> str | None:
     return next((name for name in spec.url_names if _url_name_exists(name)), None)
 
 
-def _resolve(spec: Spec, world: World) -> str:
+def _resolve(spec: Spec, world: World, language: str) -> str:
     if spec.path:
         return spec.path
     name = _url_name(spec)
     assert name is not None
     url = reverse(name, args=spec.args(world) if spec.args else [])
-    return f"{url}?{spec.query}" if spec.query else url
+    query = spec.query.replace("{lang}", language)
+    return f"{url}?{query}" if query else url
 
 
 def _world(spec: Spec, client: Any) -> tuple[World, dict[str, str]]:
@@ -345,6 +634,20 @@ def _world(spec: Spec, client: Any) -> tuple[World, dict[str, str]]:
         world.extra["assignment"] = StaffAssignment.objects.create(
             user=member, department=world.extra["department"], role="clerk"
         )
+    if spec in PROCEDURES:
+        from cityhall.people.seed import load_departments
+        from cityhall.procedures.seed import load_procedures
+
+        load_departments()
+        load_procedures()
+    elif spec in APPLY:
+        from tests.procedures.test_apply_support import make_axe_world
+
+        world.extra.update(make_axe_world(world.resident))
+    elif spec in BUILDER_AND_COUNTER:
+        from tests.e2e.test_counter_journey import axe_world
+
+        world.extra.update(axe_world(world.staff, world.resident))
     if spec.who == "resident":
         client.force_login(world.resident)
         cookies.update(session_cookie(client))
@@ -378,7 +681,7 @@ def test_axe(
         cell("skip")
         pytest.skip(f"{label}: no URL named {' or '.join(spec.url_names)} yet (not built)")
     world, cookies = _world(spec, client)
-    url = _resolve(spec, world)
+    url = _resolve(spec, world, language)
     if run == FURIGANA_RUN:
         cookies["cityhall_furigana"] = "1"
 
