@@ -21,6 +21,7 @@ from cityhall.core.api import router as core_router
 from cityhall.core.problems import problem_response
 from cityhall.core.validation_messages import pydantic_message
 from cityhall.people.api import router as people_router
+from cityhall.procedures.api import router as procedures_router
 
 logger = logging.getLogger("cityhall.api")
 
@@ -38,6 +39,7 @@ api = NinjaAPI(
 )
 api.add_router("", core_router)
 api.add_router("", people_router)
+api.add_router("", procedures_router)
 
 
 def _location(loc: list[object]) -> str | None:

@@ -506,6 +506,12 @@ UPLOAD_MAX_MB = setting(
     cast=int,
     group="Procedures",
 )
+APPLICATION_SUBMIT_RATE = setting(
+    "CITYHALL_APPLICATION_SUBMIT_RATE",
+    "30/h",
+    "Applications one resident may submit through the JSON API (N/s, N/m, N/h or N/d).",
+    group="Procedures",
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -21,6 +21,9 @@ def titles() -> dict[str, str]:
         "validation-error": _("The request has mistakes."),
         "not-authenticated": _("You need to log in."),
         "permission-denied": _("You may not do this."),
+        "identity-required": _(
+            "This needs you to prove who you are with your My Number Card first."
+        ),
         "not-found": _("Not found."),
         "method-not-allowed": _("This method is not allowed here."),
         "conflict": _("This conflicts with the current state."),
@@ -35,6 +38,7 @@ STATUS = {
     "validation-error": 422,
     "not-authenticated": 401,
     "permission-denied": 403,
+    "identity-required": 403,
     "not-found": 404,
     "method-not-allowed": 405,
     "conflict": 409,

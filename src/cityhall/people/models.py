@@ -222,3 +222,38 @@ class StaffAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} in {self.department_id}"
+
+
+class ApiToken(models.Model):
+    """A key another system (基幹系 connector, RPA) uses for the JSON API.
+
+    The token is bound to a staff "service account": it may do exactly what that
+    account's :class:`StaffAssignment` rows allow, never more. Only a SHA-256 hash of
+    the secret is stored; the plaintext (``ch_<prefix>_<secret>``) is shown once when
+    the token is issued. ``prefix`` is kept in clear to tell tokens apart in lists.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"ch_{self.prefix}… ({self.name})"
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        """Not revoked, not expired (the account's state is checked separately)."""
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

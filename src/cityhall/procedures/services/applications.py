@@ -142,6 +142,8 @@ def start(
 
 def save_step(application: Application, step_key: str, values: dict[str, Any]) -> Application:
     """Keep a step's checked answers; the next step to fill in moves on past it."""
+    if application.status != Status.DRAFT:
+        raise ApplicationError("not_draft", _("This application has already been sent."))
     spec = spec_of(application.version_id)
     index = spec.step_index(step_key)
     data = dict(application.data or {})
@@ -162,6 +164,8 @@ def save_step(application: Application, step_key: str, values: dict[str, Any]) -
 
 def save_unchecked(application: Application, step_key: str, raw: dict[str, Any]) -> Application:
     """Keep what was typed in a step even though it does not pass yet ("save and finish later")."""
+    if application.status != Status.DRAFT:
+        raise ApplicationError("not_draft", _("This application has already been sent."))
     data = dict(application.data or {})
     unchecked = dict(data.get(UNCHECKED) or {})
     unchecked[step_key] = raw
@@ -265,7 +269,7 @@ def submit(
     """
     with transaction.atomic():
         app = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("procedure", "applicant")
             .get(pk=application.pk)
         )
