@@ -55,6 +55,9 @@ class EncryptedJSONField(models.TextField):
     """A JSON value (dict or list) stored as one Fernet token. Not queryable by design."""
 
     description = "JSON encrypted at rest"
+    # For django-stubs: the attribute holds any JSON value, not text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":

@@ -139,7 +139,7 @@ ERRORS_AUTH: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 429: Pr
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:

@@ -377,11 +377,11 @@ def field_list(draft: Draft, step_key: str, group_key: str | None = None) -> lis
     _index, step = find_step(draft, step_key)
     fields = step.setdefault("fields", [])
     if group_key is None:
-        return fields  # type: ignore[no-any-return]
+        return fields
     group = next((f for f in fields if f.get("key") == group_key), None)
     if group is None or group.get("type") != FieldType.GROUP:
         raise BuilderError(_("There is no such group (it may have been deleted)."))
-    return group.setdefault("fields", [])  # type: ignore[no-any-return]
+    return group.setdefault("fields", [])
 
 
 def find_field(

@@ -150,7 +150,7 @@ def _identity(ctx: Context) -> Mapping[str, Any]:
     return {
         "name": identity.name,
         "address": identity.address,
-        "birthdate": identity.birthdate.isoformat() if identity.birthdate else "",
+        "birthdate": str(identity.birthdate or ""),
         "gender": identity.gender,
     }
 
