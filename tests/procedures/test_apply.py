@@ -306,7 +306,7 @@ def test_save_and_finish_later_never_loses_input(resident_client: Any, procedure
     app.refresh_from_db()
     assert app.data["_unchecked"]["applicant"]["email"] == "not-an-email"
     page = html(resident_client.get(response["Location"]))
-    assert "We saved your answers" in page
+    assert "回答を保存しました" in page
     # Coming back shows exactly what was typed, invalid or not.
     page = html(resident_client.get(step_url(app, "applicant")))
     assert 'value="not-an-email"' in page and 'name="birthdate-month" value="13"' in page

@@ -103,12 +103,25 @@ def test_anything_else_is_refused(app: Application, data: bytes) -> None:
 
 
 def test_the_field_decides_which_types_it_takes(app: Application) -> None:
-    with pytest.raises(AttachmentProblem) as caught:
-        attachments.store(app, "photo", upload("scan.png", pdf_bytes()), actor=None, accept=IMAGES)
-    assert caught.value.code == "wrong_type"
     from django.utils import translation
 
+    # The type list is put in words when the file is refused, so refuse and read the
+    # message in the same language, as a request does.
+    with translation.override("ja"):
+        with pytest.raises(AttachmentProblem) as caught:
+            attachments.store(
+                app, "photo", upload("scan.png", pdf_bytes()), actor=None, accept=IMAGES
+            )
+        assert caught.value.code == "wrong_type"
+        assert (
+            caught.value.message
+            == "この種類のファイルは使えません。JPEGまたはPNGを使ってください。"
+        )
     with translation.override("en"):
+        with pytest.raises(AttachmentProblem) as caught:
+            attachments.store(
+                app, "photo", upload("scan.png", pdf_bytes()), actor=None, accept=IMAGES
+            )
         assert caught.value.message == "This type of file cannot be used. Use JPEG or PNG."
         default = AttachmentProblem(
             "wrong_type", types=attachments.type_list(attachments.KNOWN_TYPES[:3])

@@ -199,7 +199,7 @@ def test_the_export_page_writes_the_columns_in_the_order_given(world: World, cli
     assert response["Content-Disposition"].startswith('attachment; filename="applications-')
     body = b"".join(response.streaming_content)
     rows = parse(body.decode("utf-8-sig"))
-    assert rows[0] == ["犬の名前", "Applicant's name", "Reference number"]
+    assert rows[0] == ["犬の名前", "申請者氏名", "受付番号"]
     assert rows[1] == ["ポチ", "伊賀 花子", world.apps["a1"].reference]
     assert AuditEvent.objects.filter(action="application.export").count() == 1
 
@@ -212,7 +212,7 @@ def test_the_export_page_warns_before_cp932_loses_characters(world: World, clien
     data = _column_data(columns, {"reference": 1, "applicant_name": 2}, encoding="cp932")
     warned = client.post(url, data)
     assert warned.status_code == 200
-    assert "“?”" in warned.content.decode()
+    assert "表せない文字は「?」になります" in warned.content.decode()
     assert 'name="confirm" value="True"' in warned.content.decode()
     assert not AuditEvent.objects.filter(action="application.export").exists()
     response = client.post(url, {**data, "confirm": "True"})

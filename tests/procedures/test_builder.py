@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from cityhall.core.models import AuditEvent
 from cityhall.people.models import Department
@@ -262,9 +263,15 @@ def test_an_invalid_draft_is_not_published_and_every_problem_is_named(
     assert [p.path for p in caught.value.problems] == ["steps[0].fields"]
     assert FormVersion.objects.count() == 0
     assert not AuditEvent.objects.filter(action="form.publish").exists()
-    message = builder.problem_message(caught.value.problems[0])
-    assert message == "A step needs at least one question."
-    assert builder.problem_place(draft(procedure), "steps[0].fields") == "Step 1 “空” › questions"
+    with translation.override("ja"):
+        message = builder.problem_message(caught.value.problems[0])
+        assert message == "ステップには、1つ以上の質問が必要です。"
+    with translation.override("en"):
+        assert builder.problem_message(caught.value.problems[0]) == (
+            "A step needs at least one question."
+        )
+        place = builder.problem_place(draft(procedure), "steps[0].fields")
+        assert place == "Step 1 “空” › questions"
 
 
 def test_publish_makes_v1_then_v2_and_an_unchanged_draft_is_a_no_op(

@@ -216,7 +216,7 @@ def test_catalogue_page_lists_and_searches(client: Any, procs: Any) -> None:
     assert "犬の登録" not in html  # counter only
 
     html = client.get(reverse("procedures:catalogue"), {"q": "zzz"}).content.decode()
-    assert "No procedure matches" in html
+    assert "条件に合う手続きはありません。" in html
 
 
 def test_catalogue_badges(client: Any, procs: Any) -> None:
@@ -241,7 +241,10 @@ def test_catalogue_refuses_bad_filters_with_422(client: Any, procs: Any) -> None
     )
     # A real category without procedures today is no error, just no results.
     response = client.get(reverse("procedures:catalogue"), {"category": "tax"})
-    assert response.status_code == 200 and "No procedure matches" in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "条件に合う手続きはありません。" in response.content.decode()
+    )
     html = client.get(reverse("procedures:catalogue")).content.decode()
     assert 'value="tax"' not in html and 'value="animals"' in html
 

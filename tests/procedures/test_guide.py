@@ -234,7 +234,7 @@ def test_every_guide_page_renders(client: Any, procs: Any) -> None:
         }
         response = client.get(guide_url(slug), {"answered": "1", **answers})
         assert response.status_code == 200, slug
-        assert "Your checklist" in response.content.decode()
+        assert "<h1>チェックリスト：" in response.content.decode()
 
 
 def test_unknown_life_event_is_404(client: Any) -> None:
@@ -316,7 +316,7 @@ def test_staff_cannot_save(clerk_client: Any, procs: Any) -> None:
 
 def test_resident_saves_lists_and_ticks(resident_client: Any, resident: Any, procs: Any) -> None:
     html = resident_client.get(guide_url(), {"answered": "1", **MOVING_IN}).content.decode()
-    assert "Save to my account" in html and "csrfmiddlewaretoken" in html
+    assert "アカウントに保存" in html and "csrfmiddlewaretoken" in html
 
     response = post_moving(resident_client)
     saved = SavedChecklist.objects.get(user=resident)
@@ -337,7 +337,7 @@ def test_resident_saves_lists_and_ticks(resident_client: Any, resident: Any, pro
     assert SavedChecklist.objects.filter(user=resident).count() == 1
 
     html = resident_client.get(reverse("procedures:checklists")).content.decode()
-    assert reverse("procedures:checklist", args=[saved.pk]) in html and "0 of 4 done" in html
+    assert reverse("procedures:checklist", args=[saved.pk]) in html and "4件中0件完了" in html
 
     url = reverse("procedures:checklist", args=[saved.pk])
     html = resident_client.get(url).content.decode()
@@ -353,7 +353,7 @@ def test_resident_saves_lists_and_ticks(resident_client: Any, resident: Any, pro
         "sodai-gomi": True,
     }
     html = resident_client.get(url).content.decode()
-    assert "2 of 4 done" in html
+    assert "4件中2件完了" in html
     assert 'value="tennyu" id="done-1" checked' in html
 
 
@@ -380,7 +380,7 @@ def test_another_resident_gets_404(
     saved.refresh_from_db()
     assert not any(i["done"] for i in saved.items)
     html = client.get(reverse("procedures:checklists")).content.decode()
-    assert url not in html and "no saved checklists" in html
+    assert url not in html and "保存したチェックリストは、まだありません。" in html
 
 
 def test_checklist_pages_need_login(client: Any, resident: Any, procs: Any) -> None:
