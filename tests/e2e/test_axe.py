@@ -585,9 +585,64 @@ BUILDER_AND_COUNTER: list[Spec] = [
     Spec("staff counter KPI", ("procstaff:counter_kpi",), who="staff"),
 ]
 
+
+def _board_world(world: World) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.procedures.test_board_support import make_application, make_procedure
+
+    dog = make_procedure(world.extra["department"], "dog-registration", "犬の登録")
+    world.extra["procedure"] = dog
+    world.extra["case"] = make_application(dog, world.resident)
+    make_application(dog, world.resident, due_date=timezone.localdate() - dt.timedelta(days=3))
+
+
+def _case(world: World) -> list[Any]:
+    return [world.extra["case"].pk]
+
+
+def _export_nothing(page: Page) -> None:
+    """Untick every column and ask for the CSV: the page answers with its errors."""
+    boxes = page.locator("main form input[type=checkbox]")
+    for i in range(boxes.count()):
+        boxes.nth(i).uncheck()
+    _submit(page)
+
+
+BOARD: list[Spec] = [
+    Spec("staff cases", ("procstaff:board",), who="staff"),
+    Spec("staff cases (filtered)", ("procstaff:board",), who="staff", query="overdue=on"),
+    Spec(
+        "staff cases (errors)",
+        ("procstaff:board",),
+        who="staff",
+        query="submitted_from=2026-05-01&submitted_to=1",
+        expect_errors=True,
+    ),
+    Spec("staff case", ("procstaff:case",), who="staff", args=_case),
+    Spec(
+        "staff case (errors)",
+        ("procstaff:case",),
+        who="staff",
+        args=_case,
+        action=_click("form[action$='/note/'] button[type=submit]"),
+        expect_errors=True,
+    ),
+    Spec("staff cases export", ("procstaff:board_export",), who="staff"),
+    Spec(
+        "staff cases export (errors)",
+        ("procstaff:board_export",),
+        who="staff",
+        action=_export_nothing,
+        expect_errors=True,
+    ),
+]
+
 PAGES = {
     spec.label: spec
-    for spec in [*PORTAL, *ACCOUNT, *STAFF, *PROCEDURES, *APPLY, *BUILDER_AND_COUNTER]
+    for spec in [*PORTAL, *ACCOUNT, *STAFF, *PROCEDURES, *APPLY, *BUILDER_AND_COUNTER, *BOARD]
 }
 POSITION = {label: number for number, label in enumerate(PAGES)}
 FURIGANA_RUN = "ja-easy+furigana"
@@ -644,6 +699,8 @@ def _world(spec: Spec, client: Any) -> tuple[World, dict[str, str]]:
         from tests.procedures.test_apply_support import make_axe_world
 
         world.extra.update(make_axe_world(world.resident))
+    elif spec in BOARD:
+        _board_world(world)
     elif spec in BUILDER_AND_COUNTER:
         from tests.e2e.test_counter_journey import axe_world
 
