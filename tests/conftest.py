@@ -13,12 +13,17 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
+    from django.conf import settings
     from django.core.cache import cache
+    from django.utils import translation
 
     from cityhall.procedures.services import applications
 
     # Parsed form versions are cached by id, and a rolled-back test may reuse an id.
     applications._parsed.cache_clear()
+    # Each request switches the thread's language and leaves it so: every test starts
+    # from the default language, whatever the test before it asked for.
+    translation.activate(settings.LANGUAGE_CODE)
     cache.clear()
     yield
     cache.clear()

@@ -234,7 +234,7 @@ def test_show_confirm_and_submit_with_the_counter_time(world: dict[str, Any]) ->
     assert [e.path for e in applications.problems(app)] == ["signature"]
     session = counter.show(clerk, session, app)
     assert session.showing == app
-    with pytest.raises(CounterError, match="not confirmed"):
+    with pytest.raises(CounterError, match="住民がまだ画面でこの申請を確認していません"):
         counter.submit(clerk, session, app)
     assert Application.objects.get(pk=app.pk).status == Status.DRAFT
 

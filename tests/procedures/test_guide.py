@@ -183,7 +183,7 @@ def test_notes_are_kept_and_each_procedure_listed_once() -> None:
     found = guides.steps(guides.MOVING, MOVING_IN)
     assert len(slugs(found)) == len(set(slugs(found)))
     tennyu = next(s for s in found if s.procedure == "tennyu")
-    assert "14 days" in str(tennyu.note)
+    assert "14日以内" in str(tennyu.note)
 
 
 def test_clean_answers_drops_unknown_questions_and_values() -> None:
