@@ -111,6 +111,37 @@ POSTAL = re.compile(r"^\d{3}-?\d{4}$")
 PHONE = re.compile(r"^[0-9+()\- ]{6,20}$")
 
 
+class ContactFieldsMixin:
+    """Cleaning of the district, phone and postal code fields a resident's profile has
+    (shared by the resident's own profile form and the counter's new-resident form)."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_district(self) -> District | None:
+        value = self.cleaned_data.get("district")
+        return District.objects.filter(pk=value).first() if value else None
+
+    def clean_phone(self) -> str:
+        value = (self.cleaned_data.get("phone") or "").strip()
+        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
+        if value and not PHONE.match(value):
+            raise forms.ValidationError(
+                _("Write the phone number with digits, for example 0595-22-2500.")
+            )
+        return value
+
+    def clean_postal_code(self) -> str:
+        value = (self.cleaned_data.get("postal_code") or "").strip()
+        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
+        if value and not POSTAL.match(value):
+            raise forms.ValidationError(
+                _("Write the postal code as 7 digits, for example 518-8501.")
+            )
+        if value and "-" not in value:
+            value = f"{value[:3]}-{value[3:]}"
+        return value
+
+
 def _district_choices() -> list[tuple[str, Any]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     for district in District.objects.select_related("area"):
@@ -120,7 +151,7 @@ def _district_choices() -> list[tuple[str, Any]]:
     return [("", _("Not chosen")), *groups.items()]
 
 
-class ProfileForm(AccessibleFormMixin, forms.Form):
+class ProfileForm(ContactFieldsMixin, AccessibleFormMixin, forms.Form):
     display_name = forms.CharField(
         label=_("Name to show"),
         max_length=100,
@@ -232,30 +263,6 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
                 )
             years.append(int(part))
         return sorted(years)
-
-    def clean_district(self) -> District | None:
-        value = self.cleaned_data.get("district")
-        return District.objects.filter(pk=value).first() if value else None
-
-    def clean_phone(self) -> str:
-        value = (self.cleaned_data.get("phone") or "").strip()
-        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
-        if value and not PHONE.match(value):
-            raise forms.ValidationError(
-                _("Write the phone number with digits, for example 0595-22-2500.")
-            )
-        return value
-
-    def clean_postal_code(self) -> str:
-        value = (self.cleaned_data.get("postal_code") or "").strip()
-        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
-        if value and not POSTAL.match(value):
-            raise forms.ValidationError(
-                _("Write the postal code as 7 digits, for example 518-8501.")
-            )
-        if value and "-" not in value:
-            value = f"{value[:3]}-{value[3:]}"
-        return value
 
 
 def years_to_text(years: list[int]) -> str:

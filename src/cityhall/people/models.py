@@ -59,6 +59,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def has_real_email(self) -> bool:
+        """False for the placeholder addresses under the reserved ``.invalid`` domain
+        (accounts made at the counter without an address, synthetic residents)."""
+        return bool(self.email) and not self.email.endswith(".invalid")
+
 
 class Interest(models.TextChoices):
     CHILDCARE = "childcare", _("Children and childcare")

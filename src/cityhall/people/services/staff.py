@@ -251,7 +251,7 @@ def create_resident(
             actor=actor,
             target=user,
             subject=user,
-            details={"with_email": not email.endswith(".invalid")},
+            details={"with_email": user.has_real_email},
         )
         if profile:
             accounts.update_profile(user, profile, request=request, actor=actor)

@@ -350,17 +350,13 @@ def submit_with_key(
         return existing
 
 
-def _mailable(user: User) -> bool:
-    return bool(user.email) and not user.email.endswith(".invalid")
-
-
 def application_url(application: Application) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("procedures:application", args=[application.pk])
 
 
 def send_receipt(application: Application) -> None:
     """The receipt e-mail (受付のお知らせ), in the language the application was made in."""
-    if not _mailable(application.applicant):
+    if not application.applicant.has_real_email:
         return
     spec = spec_of(application.version_id)
     queue_email(
@@ -490,7 +486,7 @@ def from_resume_token(token: str, user: User) -> Application | None:
 
 def send_resume_link(application: Application, url: str) -> None:
     """E-mail the resident a link back to their unfinished application."""
-    if not _mailable(application.applicant):
+    if not application.applicant.has_real_email:
         return
     queue_email(
         application.applicant.email,

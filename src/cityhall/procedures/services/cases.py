@@ -495,7 +495,7 @@ def _locked(application: Application) -> Application:
 
 
 def _mail_resident(app: Application, template: str, context: dict[str, Any]) -> None:
-    if not applications._mailable(app.applicant):  # no address, or a synthetic ".invalid" one
+    if not app.applicant.has_real_email:
         return
     queue_email(
         app.applicant.email,

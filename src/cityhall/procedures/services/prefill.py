@@ -132,7 +132,7 @@ def fill(spec: FormSpec, ctx: Context) -> Result:
 def _profile(ctx: Context) -> Mapping[str, Any]:
     user = ctx.user
     profile = accounts.profile_of(user)
-    email = "" if user.email.endswith(".invalid") else user.email
+    email = user.email if user.has_real_email else ""
     return {
         "email": email,
         "name": user.display_name,

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.forms import AccessibleFormMixin
-from cityhall.people.forms import PHONE, POSTAL
+from cityhall.people.forms import ContactFieldsMixin
 from cityhall.people.staff_forms import ResidentSearchForm
 from cityhall.procedures.models import Procedure
 from cityhall.procedures.services import counter
@@ -33,7 +33,7 @@ def _district_choices() -> list[tuple[str, Any]]:
     return choices
 
 
-class NewResidentForm(AccessibleFormMixin, forms.Form):
+class NewResidentForm(ContactFieldsMixin, AccessibleFormMixin, forms.Form):
     """An account for a resident who has none (the clerk has seen their identity document)."""
 
     display_name = forms.CharField(
@@ -73,32 +73,6 @@ class NewResidentForm(AccessibleFormMixin, forms.Form):
         if not value:
             raise forms.ValidationError(_("Write the resident's name."))
         return value
-
-    def clean_phone(self) -> str:
-        value = (self.cleaned_data.get("phone") or "").strip()
-        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
-        if value and not PHONE.match(value):
-            raise forms.ValidationError(
-                _("Write the phone number with digits, for example 0595-22-2500.")
-            )
-        return value
-
-    def clean_postal_code(self) -> str:
-        value = (self.cleaned_data.get("postal_code") or "").strip()
-        value = value.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
-        if value and not POSTAL.match(value):
-            raise forms.ValidationError(
-                _("Write the postal code as 7 digits, for example 518-8501.")
-            )
-        if value and "-" not in value:
-            value = f"{value[:3]}-{value[3:]}"
-        return value
-
-    def clean_district(self) -> Any:
-        from cityhall.core.models import District
-
-        value = self.cleaned_data.get("district")
-        return District.objects.filter(pk=value).first() if value else None
 
     def profile(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -402,7 +402,7 @@ def apply_done(request: HttpRequest, pk: int) -> HttpResponse:
             "department": app.procedure.department,
             "fee_yen": _fee_text(app.fee_yen) if app.fee_yen else "",
             "fee_url": fee_url,
-            "mailed": not app.applicant.email.endswith(".invalid"),
+            "mailed": app.applicant.has_real_email,
         },
     )
 
