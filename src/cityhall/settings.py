@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "cityhall.core",
     "cityhall.people",
     "cityhall.procedures",
+    "cityhall.payments",
     "cityhall.portal",
 ]
 
@@ -513,6 +514,100 @@ APPLICATION_SUBMIT_RATE = setting(
     group="Procedures",
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- payments (公金) ------------------------------------------------------------------
+
+PAYMENT_SECRET = setting(
+    "CITYHALL_PAYMENT_SECRET",
+    "",
+    "Key of the HMAC that makes each slip's 確認番号 (check number) unpredictable. Keep it "
+    "for as long as slips issued under it can be paid; derived from the secret key when unset "
+    "(not allowed in production).",
+    group="Payments",
+    secret=True,
+)
+if not PAYMENT_SECRET:
+    if PRODUCTION:
+        raise ConfigurationError("CITYHALL_PAYMENT_SECRET must be set in production")
+    PAYMENT_SECRET = _derived_key("payments")
+PAYMENT_MUNICIPALITY_CODE = setting(
+    "CITYHALL_PAYMENT_MUNICIPALITY_CODE",
+    "24216",
+    "共通納税機関コード on the eL-QR and the eL番号 (5 digits; Iga City is 24216).",
+    group="Payments",
+)
+PAYMENT_OFFICE_CODE = setting(
+    "CITYHALL_PAYMENT_OFFICE_CODE",
+    "000",
+    "税務事務所コード on the eL-QR (3 digits; 000 for a city without tax offices).",
+    group="Payments",
+)
+PAYMENT_CVS_COMPANY_CODE = setting(
+    "CITYHALL_PAYMENT_CVS_COMPANY_CODE",
+    "912345",
+    "収納企業コード of the convenience-store barcode (6 digits, issued through the collection "
+    "agent). The default is a placeholder.",
+    group="Payments",
+)
+PAYMENT_CVS_LIMIT_YEN = setting(
+    "CITYHALL_PAYMENT_CVS_LIMIT_YEN",
+    "300000",
+    "Largest amount printed as a convenience-store barcode; slips above it carry the eL-QR only.",
+    cast=int,
+    group="Payments",
+)
+PAYMENT_CENTRAL_DEPARTMENT = setting(
+    "CITYHALL_PAYMENT_CENTRAL_DEPARTMENT",
+    "shuno",
+    "Department code (収納課) whose staff see every charge, print slips, reconcile agent files "
+    "and export revenue. Staff of other departments see the charges of their own kinds.",
+    group="Payments",
+)
+PAYMENT_PRINT_PART_SIZE = setting(
+    "CITYHALL_PAYMENT_PRINT_PART_SIZE",
+    "1000",
+    "Slips per PDF file in a batch print run (a part is written whole or not at all).",
+    cast=int,
+    group="Payments",
+)
+PAYMENT_PROVIDER = setting(
+    "CITYHALL_PAYMENT_PROVIDER",
+    "sandbox",
+    "Online payment provider for small fees: `hosted` (a provider speaking the hosted-payment "
+    "contract in docs/payments.md at CITYHALL_PAYMENT_PROVIDER_URL) or `sandbox` (the built-in "
+    "test provider: no money moves; refused in production).",
+    group="Payments",
+)
+PAYMENT_PROVIDER_URL = setting(
+    "CITYHALL_PAYMENT_PROVIDER_URL",
+    "",
+    "Base URL of the provider's API, e.g. https://pay.example.jp/v1.",
+    group="Payments",
+)
+PAYMENT_PROVIDER_API_KEY = setting(
+    "CITYHALL_PAYMENT_PROVIDER_API_KEY",
+    "",
+    "Bearer key for the provider's API.",
+    group="Payments",
+    secret=True,
+)
+PAYMENT_PROVIDER_WEBHOOK_SECRET = setting(
+    "CITYHALL_PAYMENT_PROVIDER_WEBHOOK_SECRET",
+    "",
+    "Shared secret that signs the provider's webhooks (HMAC-SHA256); unsigned or wrongly "
+    "signed webhooks are refused.",
+    group="Payments",
+    secret=True,
+)
+PAYMENT_ONLINE_LIMIT_YEN = setting(
+    "CITYHALL_PAYMENT_ONLINE_LIMIT_YEN",
+    "30000",
+    "Largest amount a resident may pay by card or wallet online (small fees).",
+    cast=int,
+    group="Payments",
+)
+if PRODUCTION and PAYMENT_PROVIDER == "sandbox":
+    raise ConfigurationError("CITYHALL_PAYMENT_PROVIDER=sandbox is for demos and tests only")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- languages ---------------------------------------------------------------------

@@ -10,9 +10,11 @@ admin.site.site_url = "/staff/"
 urlpatterns = [
     path("", include("cityhall.portal.urls")),
     path("", include("cityhall.procedures.urls")),
+    path("", include("cityhall.payments.urls")),
     path("account/", include("cityhall.people.urls")),
     path("staff/admin/", admin.site.urls),
     path("staff/", include("cityhall.procedures.staff_urls")),
+    path("staff/", include("cityhall.payments.staff_urls")),
     path("staff/", include("cityhall.people.staff_urls")),
     path("api/v1/", api.urls),
     path("healthz", core_views.health, name="health"),
