@@ -101,6 +101,9 @@ class PayerAccount(models.Model):
     class Meta:
         verbose_name = _("payer link")
 
+    def __str__(self) -> str:
+        return f"{self.payer_key} → {self.user_id}"
+
 
 class ImportedFile(models.Model):
     """A file read into payments: charges from a core system, or a collection file.
@@ -473,6 +476,9 @@ class OnlinePayment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.amount_yen} {self.state}"
+
 
 class OnlinePaymentEvent(models.Model):
     """What the provider told us or we did: state changes, webhooks (deduplicated by id)."""
@@ -494,6 +500,9 @@ class OnlinePaymentEvent(models.Model):
                 name="online_event_once",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.payment_id}"
 
 
 class Refund(models.Model):
@@ -527,6 +536,9 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_yen__gt=0), name="refund_amount_positive")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_yen} {self.state}"
 
 
 class PrintRun(models.Model):
@@ -562,6 +574,9 @@ class PrintRun(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("print run")
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class PrintRunPart(models.Model):
     """One finished PDF file of a print run."""
@@ -578,6 +593,9 @@ class PrintRunPart(models.Model):
     class Meta:
         ordering = ["run_id", "number"]
         constraints = [models.UniqueConstraint(fields=["run", "number"], name="print_part_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} part {self.number}"
 
 
 class Reminder(models.Model):
@@ -606,3 +624,6 @@ class Reminder(models.Model):
                 fields=["installment"], condition=Q(state="waiting"), name="reminder_one_waiting"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.installment_id} {self.state}"

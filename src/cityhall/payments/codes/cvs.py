@@ -12,7 +12,7 @@ MAX_AMOUNT = 999_999
 
 
 class CvsError(CodeError):
-    """Raised by :func:`parse` and :func:`build` (problem: length, digits, prefix, check-digit …)."""
+    """Raised by :func:`parse` and :func:`build`; ``problem`` names what is wrong."""
 
 
 @dataclass(frozen=True)

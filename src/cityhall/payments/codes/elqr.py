@@ -25,7 +25,7 @@ class ElNumber:
     tax_code: str  # 税目・料金番号 (3)
 
     def formatted(self) -> str:
-        """Grouped for reading aloud and typing, e.g. ``24216 0000-0000-2026-0000-0001 123456 999``."""
+        """Grouped for typing, e.g. ``24216 0000-0000-2026-0000-0001 123456 999``."""
         raise NotImplementedError
 
 
