@@ -18,6 +18,7 @@ from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
 from cityhall.core.http import TEXTSIZE_COOKIE, safe_next
 from cityhall.people.forms import ProfileForm, years_to_text
 from cityhall.people.models import Consent
+from cityhall.payments.services import overview as payments_overview
 from cityhall.people.services import accounts, directory
 from cityhall.portal import frontdoor
 from cityhall.portal.forms import DisplayForm
@@ -80,6 +81,7 @@ def mypage(request: HttpRequest) -> HttpResponse:
             "identity": getattr(user, "verified_identity", None),
             "assurance": request.session.get("assurance", "email"),
             "applications": applications.overview(user),  # type: ignore[arg-type]
+            "payments": payments_overview.overview(user),
             "checklists": [
                 (saved.pk, guide.life_event_title(saved.life_event))
                 for saved in guide.saved_for(user)[:5]  # type: ignore[arg-type]
