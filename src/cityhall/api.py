@@ -20,6 +20,7 @@ from cityhall import __version__
 from cityhall.core.api import router as core_router
 from cityhall.core.problems import problem_response
 from cityhall.core.validation_messages import pydantic_message
+from cityhall.payments.api import router as payments_router
 from cityhall.people.api import router as people_router
 from cityhall.procedures.api import router as procedures_router
 
@@ -40,6 +41,7 @@ api = NinjaAPI(
 api.add_router("", core_router)
 api.add_router("", people_router)
 api.add_router("", procedures_router)
+api.add_router("", payments_router)
 
 
 def _location(loc: list[object]) -> str | None:
