@@ -556,6 +556,14 @@ PAYMENT_CVS_LIMIT_YEN = setting(
     cast=int,
     group="Payments",
 )
+PAYMENT_PAY_BY_DAYS = setting(
+    "CITYHALL_PAYMENT_PAY_BY_DAYS",
+    "14",
+    "Days after the due date (納期限) that a slip can still be paid at a store (its 支払期限); "
+    "after that the city reissues it.",
+    cast=int,
+    group="Payments",
+)
 PAYMENT_CENTRAL_DEPARTMENT = setting(
     "CITYHALL_PAYMENT_CENTRAL_DEPARTMENT",
     "shuno",

@@ -41,7 +41,7 @@ Convenience-store free field (21 digits, positions 9–29 of the GS1-128 code)::
   carries the eL-QR only.
 
 Pay-by date (支払期限: the last day a store or app accepts the slip): by default the
-due date (納期限) plus :data:`PAY_BY_GRACE_DAYS` (14) days. Reason: a resident who is a
+due date (納期限) plus ``CITYHALL_PAYMENT_PAY_BY_DAYS`` (14 by default) days. Reason: a resident who is a
 few days late can still pay with the slip they hold — the late-payment charge
 (延滞金) for those days is below the 1,000 yen the law lets the city leave uncollected
 for ordinary amounts — and the agent stops accepting the slip before a reissue would
@@ -74,7 +74,6 @@ NOTICE_NUMBER_LENGTH = 20
 CHECK_NUMBER_LENGTH = 6
 FREE_FIELD_LENGTH = 21
 MAX_REISSUE = 9
-PAY_BY_GRACE_DAYS = 14
 BULK_BATCH = 2000
 
 #: Installments in these states get no (new) slip.
@@ -180,7 +179,7 @@ def cvs_barcode_for(
 
 
 def default_pay_by(due_date: dt.date) -> dt.date:
-    return due_date + dt.timedelta(days=PAY_BY_GRACE_DAYS)
+    return due_date + dt.timedelta(days=settings.PAYMENT_PAY_BY_DAYS)
 
 
 @dataclass(frozen=True)
