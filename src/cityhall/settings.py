@@ -582,7 +582,7 @@ PAYMENT_PROVIDER = setting(
     "CITYHALL_PAYMENT_PROVIDER",
     "sandbox",
     "Online payment provider for small fees: `hosted` (a provider speaking the hosted-payment "
-    "contract in docs/payments.md at CITYHALL_PAYMENT_PROVIDER_URL) or `sandbox` (the built-in "
+    "contract in docs/payments/online.md at CITYHALL_PAYMENT_PROVIDER_URL) or `sandbox` (the built-in "
     "test provider: no money moves; refused in production).",
     group="Payments",
 )

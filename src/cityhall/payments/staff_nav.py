@@ -12,3 +12,6 @@ add_section(
 add_section(
     "paystaff:print", _("Slip printing"), permissions.can_reconcile, after="paystaff:reconcile"
 )
+add_section(
+    "paystaff:online", _("Online payments"), permissions.can_reconcile, after="paystaff:reconcile"
+)
