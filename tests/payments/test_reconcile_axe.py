@@ -1,0 +1,122 @@
+"""The reconciliation pages in a real browser: axe-core finds nothing (desktop and 360 px,
+also with errors shown) and nothing scrolls sideways on a phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from cityhall.payments.models import ImportedFile, ReconciliationLine
+from cityhall.payments.services import reconcile
+from tests.conftest import login_staff, make_staff
+from tests.e2e.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    assert_no_horizontal_scroll,
+    format_violations,
+    run_axe,
+    session_cookie,
+)
+from tests.payments.test_reconcile_support import agent_file, agent_row, slip, unknown_barcode
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's Chromium", pytrace=False)
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def world(client: Any) -> dict[str, Any]:
+    shuno = make_staff("shuno@city.iga.example", "clerk", "shuno")
+    notice = slip()
+    data = agent_file(
+        agent_row("01", notice.cvs_barcode, 12_345),
+        agent_row("01", unknown_barcode(), 500),
+        agent_row("01", notice.cvs_barcode, 12_000),
+    )
+    imported = reconcile.import_collection_file("agent", data, filename="agent.csv", actor=shuno)
+    login_staff(client, shuno)
+    return {
+        "client": client,
+        "file": imported,
+        "line": ReconciliationLine.objects.filter(needs_review=True).first(),
+    }
+
+
+def _page(browser: Any, live_server: Any, world: dict[str, Any], viewport: dict[str, int]) -> Any:
+    context = browser.new_context(
+        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
+    )
+    context.set_default_timeout(15_000)
+    context.add_cookies(
+        [
+            {"name": k, "value": v, "url": live_server.url}
+            for k, v in session_cookie(world["client"]).items()
+        ]
+    )
+    return context.new_page()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_on_every_reconcile_page(
+    browser: Any, live_server: Any, world: dict[str, Any], viewport: dict[str, int]
+) -> None:
+    page = _page(browser, live_server, world, viewport)
+    imported: ImportedFile = world["file"]
+    base = live_server.url
+    urls = [
+        reverse("paystaff:reconcile"),
+        reverse("paystaff:reconcile_file", args=[imported.pk]),
+        reverse("paystaff:reconcile_file", args=[imported.pk]) + "?outcome=unknown",
+        reverse("paystaff:exceptions"),
+        reverse("paystaff:exception", args=[world["line"].pk]),
+        reverse("paystaff:revenue"),
+        reverse("paystaff:revenue") + "?date_from=2026-06-02&date_to=2026-06-01&encoding=utf-8",
+        reverse("paystaff:reminders"),
+    ]
+    for url in urls:
+        page.goto(base + url)
+        violations = run_axe(page)
+        assert not violations, f"{url}\n{format_violations(violations)}"
+        if viewport is PHONE:
+            assert_no_horizontal_scroll(page, PHONE["width"])
+    # The decision form with its errors shown.
+    page.goto(base + reverse("paystaff:exception", args=[world["line"].pk]))
+    page.locator("form[action*='/exceptions/'] button[type=submit]").click()
+    assert page.locator("#error-summary").count() == 1
+    assert not run_axe(page)
+    # The upload form with its errors shown.
+    page.goto(base + reverse("paystaff:reconcile"))
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    assert page.locator("#error-summary").count() == 1
+    assert not run_axe(page)
+    page.context.close()
