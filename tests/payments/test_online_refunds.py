@@ -63,6 +63,8 @@ def test_a_partial_then_the_full_refund(
     assert [s.key for s in refunds_at_provider] == [first.idempotency_key]
     booked = Payment.objects.get(online_payment=paid)
     assert booked.amount_yen == 200 and booked.state == Payment.State.FINAL
+    installment = Installment.objects.get(pk=world.notice.installment_id)
+    assert installment.status == Installment.Status.PAID and installment.amount_yen == 200
 
     response = refund_post(client, paid, 200, "手数料の免除")
     assert response.status_code == 302

@@ -376,6 +376,7 @@ class ReconciliationLine(models.Model):
         UNKNOWN = "unknown", _("Unknown code")
         MALFORMED = "malformed", _("Row could not be read")
         NOT_PAID = "not_paid", _("Direct debit not paid")
+        ALREADY_READ = "already_read", _("Already read from an earlier file")
 
     class Resolution(models.TextChoices):
         REFUND = "refund", _("Refund the payer")

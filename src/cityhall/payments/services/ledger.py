@@ -25,9 +25,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from cityhall.payments import signals
 from cityhall.payments.models import (
+    Charge,
     Installment,
     OnlinePayment,
     Payment,
@@ -113,7 +115,9 @@ def reverse(payment: Payment) -> Payment:
 def mark_refunded(payment: Payment, amount_yen: int) -> Payment:
     """Money given back on ``payment``. All of it: the payment becomes ``REFUNDED`` (the
     installment is open again). Part of it: a ``REFUNDED`` payment of the part is split
-    off and the rest stays booked."""
+    off and the rest stays booked, and the installment (and its charge) is reduced by
+    the same amount: a part refund means the city decided the payer owed less (one
+    certificate of three could not be issued), so the installment stays paid."""
     if isinstance(amount_yen, bool) or not isinstance(amount_yen, int) or amount_yen <= 0:
         raise LedgerError("amount_yen must be a positive integer")
     with transaction.atomic():
@@ -139,6 +143,14 @@ def mark_refunded(payment: Payment, amount_yen: int) -> Payment:
             source_file_id=locked.source_file_id,
         )
         if locked.installment_id:
+            installment = Installment.objects.select_for_update().get(pk=locked.installment_id)
+            reduced = min(amount_yen, installment.amount_yen)
+            Installment.objects.filter(pk=installment.pk).update(
+                amount_yen=F("amount_yen") - reduced
+            )
+            Charge.objects.filter(pk=installment.charge_id).update(
+                total_yen=F("total_yen") - reduced
+            )
             refresh_installments([locked.installment_id])
     return locked
 
