@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityhall.core.models import Area
+from cityhall.payments.demo import seed_demo_payments
 from cityhall.people.models import Department, User
 from cityhall.people.seed import DEFAULT_SEED, DEMO_DEVICE_NAME, SeedRefused, demo_data, run_seed
 from cityhall.procedures.demo import seed_demo_applications
@@ -93,6 +94,10 @@ class Command(BaseCommand):
         demo_counts = seed_demo_applications()
         if demo_counts:
             self.stdout.write(f"  {'demo applications':<22} {demo_counts} created")
+        payment_counts = seed_demo_payments()
+        if payment_counts.get("charges"):
+            summary = ", ".join(f"{v} {k}" for k, v in payment_counts.items())
+            self.stdout.write(f"  {'demo payments':<22} {summary}")
         self._print_logins(port)
         if options["no_serve"]:
             return
@@ -118,6 +123,8 @@ class Command(BaseCommand):
         write(f"  Residents' site   {base}/")
         write(f"  Resident login    {base}{_url('people:login', '/account/login/')}")
         write(f"  Staff console     {base}{_url('staff:login', '/staff/login/')}")
+        write(f"  My payments       {base}{_url('payments:mine', '/payments/')}")
+        write("  Online payments use the built-in sandbox provider: no money moves.")
         write("")
         write(heading(f"Demo residents (password: {data.password})"))
         for person in data.residents:
