@@ -332,6 +332,43 @@ def submit(
     return app
 
 
+def set_fee_status(
+    application_id: int, status: str, *, actor: User | None = None, request: Any = None
+) -> bool:
+    """Record the state of the fee (``due``, ``paid``, ``waived``, ``refunded``), for the
+    payments module; ``True`` when it changed. A paid fee shows in the resident's history."""
+    if status not in ("due", "paid", "waived", "refunded"):
+        raise ValueError(f"unknown fee status {status!r}")
+    with transaction.atomic():
+        app = Application.objects.select_for_update().filter(pk=application_id).first()
+        if app is None or app.fee_status == status:
+            return False
+        previous = app.fee_status
+        app.fee_status = status
+        app.save(update_fields=["fee_status", "updated_at"])
+        if status == "paid":
+            from django.utils import translation
+
+            with translation.override(app.language or "ja"):
+                text = _("The fee is paid. Thank you.")
+            ApplicationEvent.objects.create(
+                application=app,
+                kind=ApplicationEvent.Kind.MESSAGE_TO_RESIDENT,
+                text=text,
+                actor=actor,
+                visible_to_resident=True,
+            )
+        audit.record(
+            "application.fee_status",
+            request=request,
+            actor=actor,
+            target=app,
+            subject=app.applicant_id,
+            details={"from": previous, "to": status},
+        )
+    return True
+
+
 def by_idempotency_key(key: str) -> Application | None:
     return Application.objects.filter(idempotency_key=key).first()
 
