@@ -580,11 +580,13 @@ PAYMENT_PRINT_PART_SIZE = setting(
 )
 PAYMENT_PROVIDER = setting(
     "CITYHALL_PAYMENT_PROVIDER",
-    "sandbox",
+    "none" if PRODUCTION else "sandbox",
     "Online payment provider for small fees: `hosted` (a provider speaking the hosted-payment "
-    "contract in docs/payments/online.md at CITYHALL_PAYMENT_PROVIDER_URL) or `sandbox` (the built-in "
-    "test provider: no money moves; refused in production).",
+    "contract in docs/payments/online.md at CITYHALL_PAYMENT_PROVIDER_URL), `none` (no card "
+    "or wallet payment; slips only) or `sandbox` (the built-in test provider: no money moves; "
+    "refused in production).",
     group="Payments",
+    shown_default="`none` in production, `sandbox` otherwise",
 )
 PAYMENT_PROVIDER_URL = setting(
     "CITYHALL_PAYMENT_PROVIDER_URL",

@@ -41,6 +41,7 @@ def test_production_turns_on_secure_defaults(tmp_path: object) -> None:
             "CITYHALL_SECRET_KEY": "s" * 50,
             "CITYHALL_AUDIT_KEY": "a" * 44,
             "CITYHALL_FIELD_ENCRYPTION_KEYS": "Ycdk8kBCAWAwvZEc1jqDoEfmbUwrhQCKgVxjmrQuHUA=",
+            "CITYHALL_PAYMENT_SECRET": "p" * 44,
             "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/cityhall",
         }
     )
@@ -54,6 +55,28 @@ def test_production_turns_on_secure_defaults(tmp_path: object) -> None:
         "debug": False,
         "engine": "django.db.backends.postgresql",
     }
+
+
+PRODUCTION_KEYS = {
+    "CITYHALL_ENV": "production",
+    "CITYHALL_SECRET_KEY": "s" * 50,
+    "CITYHALL_AUDIT_KEY": "a" * 44,
+    "CITYHALL_FIELD_ENCRYPTION_KEYS": "Ycdk8kBCAWAwvZEc1jqDoEfmbUwrhQCKgVxjmrQuHUA=",
+}
+
+
+def test_production_needs_its_own_payment_secret() -> None:
+    result = _settings(PRODUCTION_KEYS)
+    assert result.returncode != 0
+    assert "CITYHALL_PAYMENT_SECRET must be set in production" in result.stderr
+
+
+def test_production_refuses_the_sandbox_payment_provider() -> None:
+    keys = {**PRODUCTION_KEYS, "CITYHALL_PAYMENT_SECRET": "p" * 44}
+    result = _settings({**keys, "CITYHALL_PAYMENT_PROVIDER": "sandbox"})
+    assert result.returncode != 0
+    assert "CITYHALL_PAYMENT_PROVIDER=sandbox" in result.stderr
+    assert _settings(keys).returncode == 0  # the production default is `none`
 
 
 def test_bad_values_are_named() -> None:

@@ -4,7 +4,8 @@
 
 - ``hosted``: a real provider speaking the contract in ``docs/payments/online.md`` at
   ``CITYHALL_PAYMENT_PROVIDER_URL`` (:mod:`.hosted`);
-- ``sandbox``: the built-in test provider, no money moves (:mod:`.sandbox`).
+- ``sandbox``: the built-in test provider, no money moves (:mod:`.sandbox`);
+- ``none``: no online payment at all (slips only): :func:`online_enabled` is false.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ register("sandbox", _sandbox)
 
 def provider_name() -> str:
     return str(settings.PAYMENT_PROVIDER)
+
+
+def online_enabled() -> bool:
+    """Whether residents may pay by card or wallet online at all."""
+    return provider_name() in REGISTRY
 
 
 def get_provider(name: str | None = None) -> PaymentProvider:

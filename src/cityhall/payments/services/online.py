@@ -140,7 +140,7 @@ def refusal(notice: PaymentNotice) -> OnlineError | None:
         or charge.status != Charge.Status.OPEN
     ):
         return OnlineError("not_payable", _("This payment slip can no longer be paid."))
-    if not charge.kind.online_allowed:
+    if not charge.kind.online_allowed or not providers.online_enabled():
         return OnlineError(
             "not_allowed", _("This kind of payment cannot be paid by card or wallet online.")
         )

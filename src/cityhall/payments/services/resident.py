@@ -253,8 +253,11 @@ def is_payable(notice: PaymentNotice) -> bool:
 
 def online_payable(notice: PaymentNotice) -> bool:
     """Card or wallet online: the kind allows it and the amount is a small one."""
+    from cityhall.payments import providers
+
     return (
-        is_payable(notice)
+        providers.online_enabled()
+        and is_payable(notice)
         and notice.installment.charge.kind.online_allowed
         and 0 < notice.amount_yen <= int(settings.PAYMENT_ONLINE_LIMIT_YEN)
     )
