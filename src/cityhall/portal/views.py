@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET
 from cityhall.core import i18n
 from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
 from cityhall.core.http import TEXTSIZE_COOKIE, safe_next
+from cityhall.payments.services import overview as payments_overview
 from cityhall.people.forms import ProfileForm, years_to_text
 from cityhall.people.models import Consent
-from cityhall.payments.services import overview as payments_overview
 from cityhall.people.services import accounts, directory
 from cityhall.portal import frontdoor
 from cityhall.portal.forms import DisplayForm

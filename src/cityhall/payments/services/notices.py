@@ -40,9 +40,9 @@ Convenience-store free field (21 digits, positions 9–29 of the GS1-128 code)::
   ``settings.PAYMENT_CVS_LIMIT_YEN`` (300,000 yen by default); above that the slip
   carries the eL-QR only.
 
-Pay-by date (支払期限: the last day a store or app accepts the slip): by default the
-due date (納期限) plus ``CITYHALL_PAYMENT_PAY_BY_DAYS`` (14 by default) days. Reason: a resident who is a
-few days late can still pay with the slip they hold — the late-payment charge
+Pay-by date (支払期限: the last day a store or app accepts the slip): the due date
+(納期限) plus ``CITYHALL_PAYMENT_PAY_BY_DAYS`` (14 by default) days. Reason: a resident
+who is a few days late can still pay with the slip they hold — the late-payment charge
 (延滞金) for those days is below the 1,000 yen the law lets the city leave uncollected
 for ordinary amounts — and the agent stops accepting the slip before a reissue would
 be needed. After it, the city reissues with a new due date. Both dates are written into
