@@ -123,8 +123,7 @@ def test_paying_the_installment_marks_the_fee_paid(catalogue: None) -> None:
     app.refresh_from_db()
     assert app.fee_status == "paid"
     event = ApplicationEvent.objects.filter(application=app, visible_to_resident=True).last()
-    assert event is not None and event.kind == ApplicationEvent.Kind.MESSAGE_TO_RESIDENT
-    assert event.text
+    assert event is not None and event.kind == ApplicationEvent.Kind.FEE_PAID
     audit = AuditEvent.objects.get(action="application.fee_status")
     assert audit.details == {"from": "due", "to": "paid"}
     assert hooks.fee_url(app) is None

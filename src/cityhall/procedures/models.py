@@ -306,6 +306,7 @@ class ApplicationEvent(models.Model):
         MESSAGE_FROM_RESIDENT = "message_in", _("Message from the resident")
         CONFIRMED = "confirmed", _("Checked and signed by the resident")
         EXPORTED = "exported", _("Exported")
+        FEE_PAID = "fee_paid", _("The fee is paid.")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

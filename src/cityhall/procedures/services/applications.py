@@ -347,14 +347,9 @@ def set_fee_status(
         app.fee_status = status
         app.save(update_fields=["fee_status", "updated_at"])
         if status == "paid":
-            from django.utils import translation
-
-            with translation.override(app.language or "ja"):
-                text = _("The fee is paid. Thank you.")
             ApplicationEvent.objects.create(
                 application=app,
-                kind=ApplicationEvent.Kind.MESSAGE_TO_RESIDENT,
-                text=text,
+                kind=ApplicationEvent.Kind.FEE_PAID,
                 actor=actor,
                 visible_to_resident=True,
             )
