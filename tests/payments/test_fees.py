@@ -154,3 +154,25 @@ def test_set_fee_status_is_idempotent_and_checks_the_status(catalogue: None) -> 
     assert ApplicationEvent.objects.filter(application=app).count() == 1
     with pytest.raises(ValueError):
         applications.set_fee_status(app.pk, "maybe")
+
+
+def test_the_fee_charge_is_made_when_the_application_is_sent(catalogue: None) -> None:
+    from cityhall.procedures import signals as procedure_signals
+
+    resident = make_resident("sent@example.jp")
+    app = submitted("juminhyo", resident, {"copies": "2"})
+    procedure_signals.application_submitted.send(sender=Application, application=app)
+    charge = Charge.objects.get(application=app)
+    assert charge.total_yen == 600 and charge.resident == resident
+    assert PaymentNotice.objects.filter(installment__charge=charge, status="active").count() == 1
+    # sent again (a retried signal): still one charge
+    procedure_signals.application_submitted.send(sender=Application, application=app)
+    assert Charge.objects.filter(application=app).count() == 1
+
+
+def test_a_procedure_without_the_payments_hook_makes_no_charge(catalogue: None) -> None:
+    from cityhall.procedures import signals as procedure_signals
+
+    app = submitted("koseki-shomei", make_resident("counter@example.jp"), {})
+    procedure_signals.application_submitted.send(sender=Application, application=app)
+    assert not Charge.objects.filter(application=app).exists()

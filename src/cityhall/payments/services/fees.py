@@ -25,6 +25,7 @@ the application's fee is marked paid
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -34,11 +35,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.payments import signals
-from cityhall.payments.models import Charge, Installment
+from cityhall.payments.models import Charge, Installment, PaymentKind
 from cityhall.payments.services import kinds
 from cityhall.payments.services.charges import ChargeError, create_charge
 
 FEE_DUE_DAYS = 14
+FEE_HOOK = "payments.fee"
+logger = logging.getLogger(__name__)
 PAYER_PREFIX = "APP-"
 DUE_STATUSES = ("due",)
 
@@ -157,7 +160,24 @@ def _on_installment_paid(sender: Any, installment: Installment, **kwargs: Any) -
     applications.set_fee_status(charge.application_id, "paid")
 
 
+def _on_application_submitted(sender: Any, application: Any, **kwargs: Any) -> None:
+    """Make the fee charge (and its slip) as soon as the application is sent, so the
+    collection division sees what is due even before the resident opens the fee page."""
+    if application.procedure.fee_hook != FEE_HOOK or fee_amount(application) <= 0:
+        return
+    try:
+        charge_for_application(application)
+    except (ChargeError, PaymentKind.DoesNotExist):
+        # No 手数料 kind yet (``cityhall seed`` not run): the fee page makes it later.
+        logger.warning("no fee charge for %s", application.reference, exc_info=True)
+
+
 def connect_signals() -> None:
+    from cityhall.procedures import signals as procedure_signals
+
     signals.installment_paid.connect(
         _on_installment_paid, dispatch_uid="cityhall.payments.fees.installment_paid"
+    )
+    procedure_signals.application_submitted.connect(
+        _on_application_submitted, dispatch_uid="cityhall.payments.fees.application_submitted"
     )
