@@ -9,6 +9,12 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check what is true, not how fast: no per-example deadline, so a busy
+# 2-core CI machine cannot turn a slow example into a failure (speed lives in bench/).
+hypothesis_settings.register_profile("cityhall", deadline=None)
+hypothesis_settings.load_profile("cityhall")
 
 
 @pytest.fixture(autouse=True)

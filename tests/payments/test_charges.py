@@ -282,6 +282,7 @@ def test_reissue_from_the_charge_page(client: Any, world: World) -> None:
 
 def test_link_payer_from_the_charge_page(client: Any, world: World) -> None:
     login_staff(client, world.central)
+    client.cookies["cityhall_lang"] = "en"
     url = reverse("paystaff:link_payer", args=[world.water_charge.pk])
     response = client.post(url, {"email": "nobody@example.jp"})
     assert response.status_code == 422

@@ -234,6 +234,7 @@ def test_the_imports_page_applies_a_file_and_shows_the_result(client: Any, centr
 
 def test_the_imports_page_lists_the_problems_of_a_rejected_file(client: Any, central: Any) -> None:
     login_staff(client, central)
+    client.cookies["cityhall_lang"] = "en"
     rows = juminzei_rows()
     rows[1] = csv_row(period=2, due="20260231")
     upload = SimpleUploadedFile("bad.csv", csv_file(rows), "text/csv")

@@ -9,7 +9,7 @@ import itertools
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cityhall.core.models import AuditEvent
 from cityhall.payments.codes import cvs, elqr
@@ -241,7 +241,7 @@ def test_reissue_chain_stops_after_nine(shuno: Any) -> None:
     due = timezone.localdate() + dt.timedelta(days=10)
     for expected in range(1, 10):
         assert notices.reissue(inst, due_date=due, actor=shuno).reissue == expected
-    with pytest.raises(notices.NoticeError, match="9 times"):
+    with translation.override("en"), pytest.raises(notices.NoticeError, match="9 times"):
         notices.reissue(inst, due_date=due, actor=shuno)
     rows = list(PaymentNotice.objects.filter(installment=inst).order_by("reissue"))
     assert [n.reissue for n in rows] == list(range(10))
@@ -259,7 +259,7 @@ def test_reissue_refused_for_paid_or_cancelled(shuno: Any, status: str) -> None:
     charge = make_charge(amounts=(8_000,))
     inst = charge.installment_set.get()
     Installment.objects.filter(pk=inst.pk).update(status=status)
-    with pytest.raises(notices.NoticeError) as caught:
+    with translation.override("en"), pytest.raises(notices.NoticeError) as caught:
         notices.reissue(inst, due_date=timezone.localdate(), actor=shuno)
     assert isinstance(caught.value, ValueError)
     assert "paid or cancelled" in str(caught.value)
@@ -269,7 +269,7 @@ def test_reissue_refused_for_paid_or_cancelled(shuno: Any, status: str) -> None:
 
 def test_reissue_refuses_a_past_due_date(shuno: Any) -> None:
     inst = make_charge(amounts=(8_000,)).installment_set.get()
-    with pytest.raises(notices.NoticeError, match="past"):
+    with translation.override("en"), pytest.raises(notices.NoticeError, match="past"):
         notices.reissue(inst, due_date=timezone.localdate() - dt.timedelta(days=1), actor=shuno)
 
 

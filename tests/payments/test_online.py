@@ -24,6 +24,7 @@ State = OnlinePayment.State
 
 def start(client: Any, world: World) -> Any:
     client.force_login(world.resident)
+    client.cookies["cityhall_lang"] = "en"  # the tests read the pages' English text
     return client.post(reverse("payments:pay", args=[world.notice.notice_number]))
 
 

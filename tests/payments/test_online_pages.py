@@ -32,6 +32,13 @@ State = OnlinePayment.State
 
 
 @pytest.fixture
+def client(client: Any) -> Any:
+    """The pages in English: the tests read their English text."""
+    client.cookies["cityhall_lang"] = "en"
+    return client
+
+
+@pytest.fixture
 def sandbox(settings: Any) -> None:
     settings.PAYMENT_PROVIDER = "sandbox"
     settings.PAYMENT_PROVIDER_WEBHOOK_SECRET = ""

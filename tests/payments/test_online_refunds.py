@@ -135,6 +135,7 @@ def test_a_refund_whose_call_failed_is_sent_again_with_the_same_key(
     client: Any, provider: ProviderServer, paid: OnlinePayment, manager: Any
 ) -> None:
     login_staff(client, manager)
+    client.cookies["cityhall_lang"] = "en"
     provider.fail_next(2, status=502)
     response = refund_post(client, paid, 300)
     assert response.status_code == 422

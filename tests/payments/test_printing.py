@@ -254,6 +254,7 @@ def test_staff_journey_count_start_progress_download(
 ) -> None:
     _notices(4)
     login_staff(client, shuno)
+    client.cookies["cityhall_lang"] = "en"
     url = reverse("paystaff:print")
     page = client.get(url)
     assert page.status_code == 200
@@ -301,6 +302,7 @@ def test_staff_journey_count_start_progress_download(
 def test_form_errors_and_nothing_to_print(client: Any, media: Path, shuno: Any) -> None:
     _notices(1)
     login_staff(client, shuno)
+    client.cookies["cityhall_lang"] = "en"
     url = reverse("paystaff:print")
     bad = client.post(url, {"kind": "", "fiscal_year": "abc", "action": "count"})
     assert bad.status_code == 400
@@ -320,6 +322,7 @@ def test_progress_of_a_running_run_polls_and_resume_button(
     run = _create(shuno, django_capture_on_commit_callbacks)
     assert run.status == PrintRun.Status.FAILED
     login_staff(client, shuno)
+    client.cookies["cityhall_lang"] = "en"
     detail = client.get(reverse("paystaff:print_run", args=[run.pk])).content.decode()
     assert "paper jam" in detail and "Resume printing" in detail
     assert 'value="3"' in detail and 'max="5"' in detail

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def shuno_client(client: Any) -> Any:
+    client.cookies["cityhall_lang"] = "en"  # the tests read the pages' English text
     return login_staff(client, make_staff("shuno@city.iga.example", "clerk", "shuno"))
 
 

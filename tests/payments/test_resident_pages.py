@@ -168,6 +168,7 @@ def test_paid_shows_date_and_channel_and_provisional_is_being_confirmed(
 
 def test_an_empty_page_explains_how_charges_appear(client: Client, world: World) -> None:
     client.force_login(make_resident("newcomer@example.jp"))
+    client.cookies["cityhall_lang"] = "en"
     words = text(page(client, "payments:mine"))
     assert "There is nothing here yet." in words
     assert "宛名番号" in words and "収納課" in words
