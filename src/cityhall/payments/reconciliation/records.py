@@ -130,6 +130,50 @@ def interner() -> Callable[[str], str]:
     return intern
 
 
+# --- row-level idempotency (a file sent again with more rows) ----------------------------------
+
+NaturalKey = tuple[str, str, "dt.date | None", str, str, "int | None"]
+
+
+def natural_key(
+    record_kind: str,
+    code: str,
+    paid_on: dt.date | None,
+    paid_time: str,
+    store_code: str,
+    amount: int | None,
+) -> NaturalKey:
+    """What makes two rows the same event, whatever file they came in (THE one definition).
+
+    An agent resends a day's file with its earlier rows plus new ones (so with another
+    hash): a row whose key equals a row of an earlier applied file of the same kind is
+    read once only (``ALREADY_READ``). The key is the record kind, the code (barcode,
+    customer number or eL番号, as stored: 64 characters at most), the 収納日, the 収納時刻
+    (``HHMM``; empty where the source has none), the store code (コンビニ本部コード / bank
+    code, 10 characters at most) and the amount in yen.
+    """
+    return (record_kind[:4], code[:64], paid_on, paid_time, store_code[:10], amount)
+
+
+def key_of(record: Record) -> NaturalKey:
+    return natural_key(
+        record.record_kind,
+        record.code,
+        record.paid_on,
+        record.paid_time,
+        record.store_code,
+        record.amount,
+    )
+
+
+def paid_time_of_raw(raw: str, column: int) -> str:
+    """The 収納時刻 of a stored row (``raw`` is its cells joined by commas): cell ``column``
+    (0-based). Only cells before any free-text cell are read, so commas inside a quoted
+    store name cannot shift it."""
+    cells = raw.split(",", column + 1)
+    return cells[column].strip() if len(cells) > column else ""
+
+
 def parse_amount(text: str) -> int:
     """Integer yen written as ASCII digits (no sign, no separators, no decimals)."""
     text = text.strip()

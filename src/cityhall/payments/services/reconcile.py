@@ -51,18 +51,52 @@ from cityhall.payments.models import (
     Refund,
 )
 from cityhall.payments.reconciliation import agent_csv, ifs, zengin
-from cityhall.payments.reconciliation.records import Problem, Record
+from cityhall.payments.reconciliation.records import (
+    NaturalKey,
+    Problem,
+    Record,
+    key_of,
+    natural_key,
+    paid_time_of_raw,
+)
 from cityhall.payments.services import ledger
 
 Outcome = ReconciliationLine.Outcome
 Resolution = ReconciliationLine.Resolution
 KINDS = (ImportedFile.Kind.AGENT_CSV, ImportedFile.Kind.ZENGIN, ImportedFile.Kind.IFS)
 CHUNK = 20_000
+# PostgreSQL: bigger chunks, fewer joins — a chunk's lookups are hash joins that read the
+# whole slip table once, so ten of them beat fifty (≈ 60 MB of rows held per chunk).
+PG_CHUNK = 100_000
 LOOKUP_BATCH = 900  # SQLite's parameter limit, with room
 MAX_PROBLEMS = 200
 MAX_SIZE = 512 * 1024 * 1024
 
 LINE = ReconciliationLine._meta.db_table
+FILE = ImportedFile._meta.db_table
+NULL = "\\N"  # COPY's NULL
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _esc(text: str) -> str:
+    """A text value for COPY's text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def _fill_keys(cursor: Any, keys: list[Any], cast: str) -> None:
+    """Put ``keys`` into the temporary table ``reconcile_keys`` (text) or ``reconcile_ids``
+    (bigint), emptied first: the set joined by the next statement (one COPY, instead of
+    a parameter per key)."""
+    table = "reconcile_ids" if cast == "bigint" else "reconcile_keys"
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (k {cast}) ON COMMIT DROP")
+    cursor.execute(f"TRUNCATE {table}")
+    with cursor.cursor.copy(f"COPY {table} (k) FROM STDIN") as copy:
+        copy.write("".join(f"{_esc(str(k))}\n" for k in keys))
+    cursor.execute(f"ANALYZE {table}")
+
+
 PAYMENT = Payment._meta.db_table
 NOTICE = PaymentNotice._meta.db_table
 INSTALLMENT = Installment._meta.db_table
@@ -150,6 +184,13 @@ R_DEBIT_PAID = N_("Debited from the payer's account: booked as revenue on the de
 R_DEBIT_NOT_PAID = N_("Direct debit not made: %(result)s. The instalment stays open.")
 R_ELQR = N_("Paid with the eL-QR or eL番号 (共通納税): booked as revenue on the 振込日.")
 R_RESOLVED_BOOKED = N_("Booked by the clerk's decision.")
+R_ALREADY_READ = N_(
+    "The same row was already read from the file %(file)s (line %(line)s): nothing was "
+    "booked again."
+)
+# Where the 収納時刻 is in a stored row's ``raw`` (cell index), per file kind: part of the
+# natural key (:func:`records.natural_key`) of the rows read before.
+PAID_TIME_CELL: dict[str, int] = {ImportedFile.Kind.AGENT_CSV: 2, ImportedFile.Kind.IFS: 1}
 
 DEBIT_RESULTS = {
     "1": N_("insufficient funds (資金不足)"),
@@ -193,8 +234,11 @@ PARSER_DETAILS = (
 def reason_text(reason: str) -> str:
     """A stored reason in the clerk's language (``msgid`` or ``msgid|result-code``)."""
     if "|" in reason:
-        msgid, _sep, code = reason.partition("|")
-        return gettext(msgid) % {"result": gettext(DEBIT_RESULTS.get(code, code))}
+        msgid, _sep, rest = reason.partition("|")
+        if msgid == R_ALREADY_READ:
+            name, _sep, line = rest.rpartition("|")
+            return gettext(msgid) % {"file": name, "line": line}
+        return gettext(msgid) % {"result": gettext(DEBIT_RESULTS.get(rest, rest))}
     return gettext(reason)
 
 
@@ -237,6 +281,12 @@ def import_collection_file(
             return _reject(kind, data, digest, filename, parsed.problems, actor, request)
         records = parsed.records
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Durability of this one commit only (a crash in the next few hundred ms can
+            # lose the whole import, never half of it; importing the file again redoes it):
+            # the commit does not wait for its WAL to reach the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         imported = ImportedFile.objects.create(
             kind=kind,
             filename=filename[:255],
@@ -326,35 +376,58 @@ class _Matcher:
     loaded_notices: set[int] = field(default_factory=set)
     touched: set[int] = field(default_factory=set)
     now: Any = None
-    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    lines: list[Any] = field(default_factory=list)  # COPY text (PostgreSQL) or tuples
     new_payments: dict[int, list[Any]] = field(default_factory=dict)
     changed_payments: dict[int, tuple[str, dt.date | None]] = field(default_factory=dict)
     _ids: list[int] = field(default_factory=list)
+    # Rows of earlier applied files that this chunk's rows may repeat: key → [(file, line)].
+    earlier: dict[NaturalKey, list[tuple[str, int]]] = field(default_factory=dict)
+    pg: bool = False
+    _written: int = 0  # payments written by this import so far
+    _analyzed: int = 1_000  # … when the payment table's statistics were last refreshed
+    _dates: dict[dt.date, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Raw SQL takes the timestamp as the backend stores it (naive UTC on SQLite).
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.pg = connection.vendor == "postgresql"
 
     # -- the loop ------------------------------------------------------------------------
 
     def run(self, records: Iterable[Record]) -> None:
         iterator = iter(records)
-        while chunk := list(islice(iterator, CHUNK)):
+        size = PG_CHUNK if self.pg else CHUNK
+        while chunk := list(islice(iterator, size)):
             self._chunk(chunk)
         ledger.send_paid_signals(self._fee_installments(ledger.refresh_installments(self.touched)))
 
     def _chunk(self, chunk: list[Record]) -> None:
         notices = self._lookup(chunk)
         self._load_state(notices.values())
+        self._load_earlier(chunk, notices)
         decide = getattr(self, self.kind)
+        agent = self.kind == ImportedFile.Kind.AGENT_CSV
+        earlier = self.earlier
         for record in chunk:
             self.rows += 1
             if record.problem is not None:
                 self._malformed(record)
                 continue
-            key = record.code if self.kind == ImportedFile.Kind.AGENT_CSV else record.notice_number
-            decide(record, notices.get(key))
+            notice = notices.get(record.code if agent else record.notice_number)
+            if earlier and self._already_read(record, notice):
+                continue
+            decide(record, notice)
         self._flush()
+
+    def _already_read(self, record: Record, notice: _Notice | None) -> bool:
+        """A row an earlier applied file already had (the agent sent its rows again)."""
+        seen = self.earlier.get(key_of(record))
+        if not seen:
+            return False
+        name, line_no = seen.pop(0)  # one earlier row answers one repeated row
+        reason = f"{R_ALREADY_READ}|{name[:200]}|{line_no}"
+        self._line(record, Outcome.ALREADY_READ, reason, notice, None, review=False)
+        return True
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -508,6 +581,19 @@ class _Matcher:
         needs_review = outcome in REVIEW if review is None else review
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self.review += needs_review
+        if self.pg:
+            # One line of COPY text at once (no tuple, no per-field adaptation).
+            amount = record.amount
+            self.lines.append(
+                f"{self.file.pk}\t{record.line_no}\t{_esc(record.record_kind[:4])}\t"
+                f"{_esc(record.code[:64])}\t{NULL if amount is None else amount}\t"
+                f"{self._date(record.paid_on)}\t{self._date(record.booked_on)}\t"
+                f"{record.channel}\t{_esc(record.store_code[:10])}\t{outcome}\t"
+                f"{_esc(reason[:300])}\t{notice.id if notice else NULL}\t"
+                f"{NULL if payment_id is None else payment_id}\t{_esc(record.raw)}\t"
+                f"{'t' if needs_review else 'f'}\t\t\n"
+            )
+            return
         self.lines.append(
             (
                 self.file.pk,
@@ -530,7 +616,72 @@ class _Matcher:
             )
         )
 
+    def _date(self, value: dt.date | None) -> str:
+        if value is None:
+            return NULL
+        text = self._dates.get(value)
+        if text is None:
+            text = self._dates[value] = value.isoformat()
+        return text
+
     # -- reading ---------------------------------------------------------------------------
+
+    def _load_earlier(self, chunk: list[Record], notices: dict[str, _Notice]) -> None:
+        """The rows of earlier applied files of this kind that name a slip of the chunk
+        (found by ``notice_id``, indexed) or, for codes that match no slip, the same code.
+        Keyed by :func:`records.natural_key`."""
+        self.earlier = {}
+        ids = sorted({n.id for n in notices.values()})
+        agent = self.kind == ImportedFile.Kind.AGENT_CSV
+        orphans = sorted(
+            {
+                r.code[:64]
+                for r in chunk
+                if r.problem is None and (r.code if agent else r.notice_number) not in notices
+            }
+        )
+        head = (
+            f"SELECT l.record_kind, l.code, l.paid_on, l.store_code, l.amount_yen, l.raw, "  # noqa: S608
+            f"f.filename, l.line_no FROM {LINE} l JOIN {FILE} f ON f.id = l.file_id "
+            "WHERE f.kind = %s AND f.status = 'applied' AND f.id <> %s "
+            "AND l.outcome NOT IN ('malformed', 'already_read') AND "
+        )
+        params: list[Any] = [self.kind, self.file.pk]
+        rows: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            # Cheap first: does any earlier file of this kind exist at all?
+            cursor.execute(
+                f"SELECT 1 FROM {FILE} WHERE kind = %s AND status = 'applied' "  # noqa: S608
+                "AND id <> %s LIMIT 1",
+                params,
+            )
+            if cursor.fetchone() is None:
+                return
+            for column, keys, cast in (("l.notice_id", ids, "bigint"), ("l.code", orphans, "text")):
+                for batch in self._batches(keys):
+                    if self.pg:
+                        _fill_keys(cursor, batch, cast)
+                        table = "reconcile_ids" if cast == "bigint" else "reconcile_keys"
+                        where = f"{column} IN (SELECT k FROM {table})"  # noqa: S608
+                        if cast == "text":
+                            where += " AND l.notice_id IS NULL"
+                        cursor.execute(head + where, params)
+                    else:
+                        marks = ",".join("%s" for _ in batch)
+                        where = f"{column} IN ({marks})"
+                        if cast == "text":
+                            where += " AND l.notice_id IS NULL"
+                        cursor.execute(head + where, params + batch)
+                    rows += cursor.fetchall()
+        cell = PAID_TIME_CELL.get(self.kind)
+        for kind, code, paid_on, store, amount, raw, name, line_no in sorted(
+            rows, key=lambda r: (r[6], r[7])
+        ):
+            if isinstance(paid_on, str):  # SQLite through a raw cursor
+                paid_on = dt.date.fromisoformat(paid_on)
+            time = paid_time_of_raw(raw, cell) if cell is not None else ""
+            key = natural_key(kind, code, paid_on, time, store, amount)
+            self.earlier.setdefault(key, []).append((name, line_no))
 
     def _lookup(self, chunk: list[Record]) -> dict[str, _Notice]:
         """The slips the chunk names, keyed by barcode (agent) or notice number."""
@@ -550,8 +701,9 @@ class _Matcher:
         )
         for batch in self._batches(keys):
             with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute(sql + "= ANY(%s)", [batch])
+                if self.pg:
+                    _fill_keys(cursor, batch, "text")
+                    cursor.execute(sql + "IN (SELECT k FROM reconcile_keys)")  # noqa: S608
                 else:
                     cursor.execute(sql + f"IN ({','.join('%s' for _ in batch)})", batch)
                 for key, *rest in cursor.fetchall():
@@ -594,7 +746,7 @@ class _Matcher:
 
     @staticmethod
     def _batches(keys: list[Any]) -> Iterator[list[Any]]:
-        size = 50_000 if connection.vendor == "postgresql" else LOOKUP_BATCH
+        size = PG_CHUNK if connection.vendor == "postgresql" else LOOKUP_BATCH
         for start in range(0, len(keys), size):
             yield keys[start : start + size]
 
@@ -602,14 +754,14 @@ class _Matcher:
     def _select(sql: str, batch: list[Any], tail: str = "") -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # A join on the unnested keys uses the column's index; ``= ANY(array)``
-                # would be planned as a filter that scans the array for every row.
+                # The keys go in by COPY and are joined (``= ANY(array)`` of 100,000
+                # parameters costs more to adapt than the query to run).
+                _fill_keys(cursor, batch, "bigint")
                 head, column = sql.rsplit(" ", 1)
                 cursor.execute(
-                    f"{head} {column} = k.key AND k.key IS NOT NULL{tail}".replace(
-                        " WHERE ", " JOIN unnest(%s::bigint[]) AS k(key) ON TRUE WHERE ", 1
-                    ),
-                    [batch],
+                    f"{head} {column} = k.k{tail}".replace(
+                        " WHERE ", " JOIN reconcile_ids k ON TRUE WHERE ", 1
+                    )
                 )
             else:
                 cursor.execute(sql + f" IN ({','.join('%s' for _ in batch)})" + tail, batch)
@@ -619,23 +771,21 @@ class _Matcher:
 
     def _next_id(self) -> int:
         if not self._ids:
-            self._ids = _reserve_payment_ids(CHUNK)
+            self._ids = _reserve_payment_ids(PG_CHUNK if self.pg else CHUNK)
         return self._ids.pop()
 
     def _flush(self) -> None:
         payments = list(self.new_payments.values())
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            if self.pg:
                 raw = cursor.cursor
                 if payments:
                     with raw.copy(
                         f"COPY {PAYMENT} ({', '.join(PAYMENT_COLUMNS)}) FROM STDIN"
                     ) as copy:
-                        for row in payments:
-                            copy.write_row(row)
+                        copy.write(self._payment_text(payments))
                 with raw.copy(f"COPY {LINE} ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
-                    for line in self.lines:
-                        copy.write_row(line)
+                    copy.write("".join(self.lines))
                 if self.changed_payments:
                     cursor.execute(
                         "CREATE TEMP TABLE IF NOT EXISTS reconcile_changes "
@@ -669,21 +819,45 @@ class _Matcher:
                         "booked_on = COALESCE(%s, booked_on) WHERE id = %s",
                         [(s, b, pk) for pk, (s, b) in self.changed_payments.items()],
                     )
+            if self.pg and payments:
+                self._written += len(payments)
+                if self._written >= 2 * self._analyzed:
+                    # The next chunks read payments by installment and slip: without fresh
+                    # statistics the planner still believes the table is as small as before
+                    # the import and scans all of it, chunk after chunk (quadratic).
+                    cursor.execute(f"ANALYZE {PAYMENT}")
+                    self._analyzed = self._written
         self.lines = []
         self.new_payments = {}
         self.changed_payments = {}
+
+    def _payment_text(self, payments: list[list[Any]]) -> str:
+        """New payments (``PAYMENT_COLUMNS``) as COPY text."""
+        now = _esc(str(self.now))
+        file_id = self.file.pk
+        date = self._date
+        return "".join(
+            f"{pk}\t{inst}\t{notice}\t{channel}\t{state}\t{amount}\t{date(paid)}\t"
+            f"{date(booked)}\t{_esc(store)}\t{_esc(name)}\t{file_id}\t{now}\n"
+            for pk, inst, notice, channel, state, amount, paid, booked, store, name, _f, _n in (
+                payments
+            )
+        )
 
     @staticmethod
     def _fee_installments(ids: list[int]) -> list[int]:
         """Of the installments that became paid, those of a procedure's fee: the signal is
         sent for them (a file of a million rows would otherwise send a million signals to
-        listeners that only care about fees)."""
-        wanted: list[int] = []
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            wanted += Installment.objects.filter(
-                pk__in=ids[start : start + LOOKUP_BATCH], charge__application__isnull=False
-            ).values_list("pk", flat=True)
-        return wanted
+        listeners that only care about fees). Fees are few: the installments of fee
+        charges are read (one query) and intersected with ``ids``."""
+        if not ids:
+            return []
+        fees = set(
+            Installment.objects.filter(charge__application__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        return [pk for pk in ids if pk in fees]
 
 
 def _reserve_payment_ids(count: int) -> list[int]:
