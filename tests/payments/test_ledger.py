@@ -10,6 +10,7 @@ import pytest
 from cityhall.payments import signals
 from cityhall.payments.models import Installment, Payment, PaymentNotice
 from cityhall.payments.services import ledger
+from tests.payments.factories import make_charge, notice_of
 from tests.payments.test_reconcile_support import slip
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,22 @@ def test_refresh_is_set_based_over_many() -> None:
     moved = ledger.refresh_installments([n.installment_id for n in notices])
     assert sorted(moved) == sorted(n.installment_id for n in notices[:3])
     assert [state(n)[0] for n in notices] == ["paid"] * 3 + ["open"] * 2
+
+
+def test_a_charge_is_paid_when_every_instalment_is_booked() -> None:
+    charge = make_charge(amounts=(1_000, 2_000))
+    first, second = (notice_of(charge, 1), notice_of(charge, 2))
+    ledger.record_payment(notice=first, amount_yen=1_000, channel="cvs", state="final", paid_on=DAY)
+    charge.refresh_from_db()
+    assert charge.status == "open"
+    payment = ledger.record_payment(
+        notice=second, amount_yen=2_000, channel="cvs", state="provisional", paid_on=DAY
+    )
+    charge.refresh_from_db()
+    assert charge.status == "open"  # 速報 only: not booked yet
+    ledger.finalize(payment, booked_on=DAY)
+    charge.refresh_from_db()
+    assert charge.status == "paid"
+    ledger.reverse(payment)
+    charge.refresh_from_db()
+    assert charge.status == "open"

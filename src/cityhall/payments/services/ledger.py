@@ -38,6 +38,15 @@ from cityhall.payments.models import (
 )
 
 INSTALLMENT = Installment._meta.db_table
+CHARGE = Charge._meta.db_table
+# A charge is paid when none of its instalments is open or only provisionally paid
+# (cancelled ones do not count); ``{c}`` is the charge table's name or alias.
+CHARGE_STATUS = (
+    "CASE WHEN EXISTS (SELECT 1 FROM "  # noqa: S608  (table names from the models)
+    + INSTALLMENT
+    + " x WHERE x.charge_id = {c}.id AND x.status IN ('open', 'provisional'))"
+    " THEN 'open' ELSE 'paid' END"
+)
 PAYMENT = Payment._meta.db_table
 NOTICE = PaymentNotice._meta.db_table
 LIVE = (Payment.State.PROVISIONAL.value, Payment.State.FINAL.value)
@@ -266,6 +275,14 @@ def _refresh_postgres(cursor: Any, ids: Sequence[int]) -> list[int]:
             ELSE 'superseded' END
         """  # noqa: S608
     )
+    cursor.execute(
+        f"""
+        UPDATE {CHARGE} c SET status = {CHARGE_STATUS.format(c="c")}
+        WHERE c.id IN (SELECT i.charge_id FROM {INSTALLMENT} i
+                       JOIN ledger_refresh r ON r.id = i.id)
+          AND c.status <> 'cancelled' AND c.status <> {CHARGE_STATUS.format(c="c")}
+        """  # noqa: S608
+    )
     return moved
 
 
@@ -312,6 +329,15 @@ def _refresh_sqlite(cursor: Any, ids: Sequence[int]) -> list[int]:
                 WHEN superseded_by_id IS NULL THEN 'active'
                 ELSE 'superseded' END
             WHERE installment_id IN ({marks}) AND status IN ('active', 'paid')
+            """,  # noqa: S608
+            chunk,
+        )
+        status = CHARGE_STATUS.format(c=CHARGE)
+        cursor.execute(
+            f"""
+            UPDATE {CHARGE} SET status = {status}
+            WHERE id IN (SELECT charge_id FROM {INSTALLMENT} WHERE id IN ({marks}))
+              AND status <> 'cancelled' AND status <> {status}
             """,  # noqa: S608
             chunk,
         )
