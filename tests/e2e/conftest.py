@@ -8,14 +8,13 @@ except the axe runs, which share one phone-sized page and wipe its cookies.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import AXE_RESULTS, CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.e2e.helpers import AXE_RESULTS, PHONE, launch_chromium
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -74,32 +73,8 @@ def browser() -> Iterator[Any]:
     this thread while it is open, and browser tests elsewhere in the suite start their
     own ``sync_playwright()``, which refuses to run inside a running loop.
     """
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium) "
-            "or point CITYHALL_CHROMIUM at a Chromium binary",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM calls made
-    # by the tests themselves (fixtures, assertions) are still plain synchronous calls.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                yield launched
-            finally:
-                launched.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    with launch_chromium() as launched:
+        yield launched
 
 
 def _context_options(live_server: Any) -> dict[str, Any]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = os.environ.get("CITYHALL_CHROMIUM", "/usr/bin/chromium")
@@ -280,3 +283,39 @@ class AxeSummary:
 
 
 AXE_RESULTS = AxeSummary()
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright's sync API, closed on exit.
+
+    Playwright keeps an asyncio loop in this thread while it is open; Django's ORM calls
+    made by the tests themselves (fixtures, assertions) are still plain synchronous
+    calls, so the async-safety check is lifted for as long as the browser lives.
+    """
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium) "
+            "or point CITYHALL_CHROMIUM at a Chromium binary",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

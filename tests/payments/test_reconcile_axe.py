@@ -3,8 +3,6 @@ also with errors shown) and nothing scrolls sideways on a phone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +12,6 @@ from cityhall.payments.models import ImportedFile, ReconciliationLine
 from cityhall.payments.services import reconcile
 from tests.conftest import login_staff, make_staff
 from tests.e2e.helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     assert_no_horizontal_scroll,
     format_violations,
@@ -26,32 +22,6 @@ from tests.payments.test_reconcile_support import agent_file, agent_row, slip, u
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's Chromium", pytrace=False)
-    import os
-
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                yield launched
-            finally:
-                launched.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
