@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cityhall.payments.models import Charge, Installment, PaymentNotice
 from cityhall.payments.services import charges
+from cityhall.payments.slips import layout
 
 #: A notice number (案件特定キー) is 20 digits; anything else is not looked up at all.
 NOTICE_NUMBER_RE = re.compile(r"^[0-9]{20}$")
@@ -34,13 +35,7 @@ def yen(amount: int) -> str:
 
 def wareki(year: int) -> str:
     """The Japanese era of a fiscal year, as on the slip: 令和8年度 for 2026."""
-    if year >= 2019:
-        n = year - 2018
-        return f"令和{'元' if n == 1 else n}年度"
-    if year >= 1989:
-        n = year - 1988
-        return f"平成{'元' if n == 1 else n}年度"
-    return f"{year}年度"
+    return layout.fiscal_ja(year)
 
 
 def resident_charges(user: Any, *, include_cancelled: bool = False) -> QuerySet[Charge]:
