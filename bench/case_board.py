@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import random
@@ -756,23 +755,9 @@ def table(result: dict[str, Any]) -> str:
 
 def _write(result: dict[str, Any], output: Path) -> None:
     """Keep the latest run per database engine in one file."""
-    existing: dict[str, Any] = {}
-    if output.exists():
-        try:
-            existing = json.loads(output.read_text(encoding="utf-8"))
-        except ValueError:
-            existing = {}
-    runs = existing.get("runs") if isinstance(existing.get("runs"), dict) else {}
-    runs[result["variant"]] = result
-    document = {
-        "benchmark": "case_board",
-        "metric": result["metric"],
-        "goal_ms": GOAL_MS,
-        "meets_goal": all(r["meets_goal"] for r in runs.values()),
-        "runs": runs,
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from bench_results import keep_latest_run
+
+    keep_latest_run("case_board", result, output, goal_ms=GOAL_MS)
 
 
 def main(argv: list[str] | None = None) -> int:

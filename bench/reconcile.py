@@ -651,23 +651,10 @@ def table(r: dict[str, Any]) -> str:
 
 
 def _save(result: dict[str, Any], output: Path) -> None:
-    existing: dict[str, Any] = {}
-    if output.exists():
-        try:
-            existing = json.loads(output.read_text(encoding="utf-8"))
-        except ValueError:
-            existing = {}
-    runs = existing.get("runs") if isinstance(existing.get("runs"), dict) else {}
-    runs[result["variant"]] = result
-    document = {
-        "benchmark": "reconcile",
-        "metric": result["metric"],
-        "goal_seconds": GOAL_SECONDS,
-        "meets_goal": all(r["meets_goal"] for r in runs.values()),
-        "runs": runs,
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    """Keep the latest run per database engine in one file."""
+    from bench_results import keep_latest_run
+
+    keep_latest_run("reconcile", result, output, goal_seconds=GOAL_SECONDS)
 
 
 def main(argv: list[str] | None = None) -> int:
