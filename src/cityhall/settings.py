@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "cityhall.people",
     "cityhall.procedures",
     "cityhall.payments",
+    "cityhall.notices",
     "cityhall.portal",
 ]
 
@@ -619,6 +620,154 @@ PAYMENT_ONLINE_LIMIT_YEN = setting(
 if PRODUCTION and PAYMENT_PROVIDER == "sandbox":
     raise ConfigurationError("CITYHALL_PAYMENT_PROVIDER=sandbox is for demos and tests only")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- notices (news, messages, alerts) ---------------------------------------------------
+
+NOTICES_DEPARTMENT = setting(
+    "CITYHALL_NOTICES_DEPARTMENT",
+    "koho-kocho",
+    "Department code (広報広聴課) whose staff write articles, build segments and send messages.",
+    group="Notices",
+)
+NOTICES_ALERT_DEPARTMENT = setting(
+    "CITYHALL_NOTICES_ALERT_DEPARTMENT",
+    "bosai",
+    "Department code (危機管理課) whose staff send emergency alerts (administrators can too).",
+    group="Notices",
+)
+NOTICES_BATCH = setting(
+    "CITYHALL_NOTICES_BATCH",
+    "200",
+    "Deliveries a worker takes at a time.",
+    cast=int,
+    group="Notices",
+)
+NOTICES_MAX_ATTEMPTS = setting(
+    "CITYHALL_NOTICES_MAX_ATTEMPTS",
+    "5",
+    "Tries per delivery before it is marked failed (back-off doubles from the base below).",
+    cast=int,
+    group="Notices",
+)
+NOTICES_RETRY_SECONDS = setting(
+    "CITYHALL_NOTICES_RETRY_SECONDS",
+    "30",
+    "Wait before the first retry of a delivery that failed for a passing reason.",
+    cast=int,
+    group="Notices",
+)
+NOTICES_CLAIM_TIMEOUT = setting(
+    "CITYHALL_NOTICES_CLAIM_TIMEOUT",
+    "300",
+    "Seconds after which deliveries taken by a worker that stopped are looked at again: "
+    "never-tried ones are queued again, ones whose sending had begun are marked 'outcome "
+    "unknown' (never sent twice) unless the channel is idempotent (LINE, inbox).",
+    cast=int,
+    group="Notices",
+)
+NOTICES_RETENTION_DAYS = setting(
+    "CITYHALL_NOTICES_RETENTION_DAYS",
+    "90",
+    "Days delivery records are kept after a message is done (counts stay on the message); "
+    "`cityhall purge_notices` deletes older ones.",
+    cast=int,
+    group="Notices",
+)
+NOTICES_INBOX_RETENTION_DAYS = setting(
+    "CITYHALL_NOTICES_INBOX_RETENTION_DAYS",
+    "730",
+    "Days items stay in residents' in-app inboxes.",
+    cast=int,
+    group="Notices",
+)
+NOTICES_PROVIDER_COOLDOWN = setting(
+    "CITYHALL_NOTICES_PROVIDER_COOLDOWN",
+    "60",
+    "Seconds a provider that failed is passed over in favour of the next one (failover).",
+    cast=int,
+    group="Notices",
+)
+NOTICES_EMAIL_RATE = setting(
+    "CITYHALL_NOTICES_EMAIL_RATE",
+    "0",
+    "E-mails per second per worker (0: no limit; your relay's limit decides).",
+    cast=float,
+    group="Notices",
+)
+NOTICES_EMAIL_FALLBACK = setting(
+    "CITYHALL_NOTICES_EMAIL_FALLBACK",
+    "",
+    "A second SMTP server, `host:port`, used while the first one fails (failover).",
+    group="Notices",
+)
+LINE_API_URL = setting(
+    "CITYHALL_LINE_API_URL",
+    "https://api.line.me",
+    "LINE Messaging API base URL.",
+    group="LINE",
+)
+LINE_CHANNEL_ACCESS_TOKEN = setting(
+    "CITYHALL_LINE_CHANNEL_ACCESS_TOKEN",
+    "",
+    "Messaging API channel access token (empty: the LINE channel is off).",
+    group="LINE",
+    secret=True,
+)
+LINE_CHANNEL_SECRET = setting(
+    "CITYHALL_LINE_CHANNEL_SECRET",
+    "",
+    "Messaging API channel secret: verifies the webhook's x-line-signature.",
+    group="LINE",
+    secret=True,
+)
+LINE_RATE = setting(
+    "CITYHALL_LINE_RATE",
+    "100",
+    "LINE API requests per second per worker (LINE allows 2,000/s for push, 200/s for "
+    "multicast).",
+    cast=float,
+    group="LINE",
+)
+LINE_LOGIN_CHANNEL_ID = setting(
+    "CITYHALL_LINE_LOGIN_CHANNEL_ID",
+    "",
+    "LINE Login channel id, for linking a resident's LINE account (empty: linking is off).",
+    group="LINE",
+)
+LINE_LOGIN_CHANNEL_SECRET = setting(
+    "CITYHALL_LINE_LOGIN_CHANNEL_SECRET",
+    "",
+    "LINE Login channel secret.",
+    group="LINE",
+    secret=True,
+)
+LINE_LOGIN_AUTHORIZE_URL = setting(
+    "CITYHALL_LINE_LOGIN_AUTHORIZE_URL",
+    "https://access.line.me/oauth2/v2.1/authorize",
+    "LINE Login authorization endpoint.",
+    group="LINE",
+)
+LINE_LOGIN_API_URL = setting(
+    "CITYHALL_LINE_LOGIN_API_URL",
+    "https://api.line.me",
+    "LINE Login API base URL (token and profile endpoints).",
+    group="LINE",
+)
+VAPID_PRIVATE_KEY = setting(
+    "CITYHALL_VAPID_PRIVATE_KEY",
+    "",
+    "Web Push VAPID private key (P-256, base64url of the 32-byte scalar; `cityhall "
+    "generate_vapid_key` makes one). Unset: derived from the secret key outside production; "
+    "web push is off in production.",
+    group="Web Push",
+    secret=True,
+)
+VAPID_SUBJECT = setting(
+    "CITYHALL_VAPID_SUBJECT",
+    "mailto:webmaster@city.iga.example",
+    "Contact the push services can reach (mailto: or https: URL).",
+    group="Web Push",
+)
 
 # --- languages ---------------------------------------------------------------------
 

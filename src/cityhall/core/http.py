@@ -16,3 +16,10 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on this site's public address (``CITYHALL_SITE_URL``), for links sent out."""
+    from django.conf import settings
+
+    return str(settings.SITE_URL).rstrip("/") + path

@@ -1,0 +1,1 @@
+"""Stub: replaced by its owner (signals of procedures and payments → inbox)."""
