@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cityhall.core import i18n
 from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
 from cityhall.core.http import TEXTSIZE_COOKIE, safe_next
+from cityhall.notices.services import feed as notices_feed
 from cityhall.payments.services import overview as payments_overview
 from cityhall.people.forms import ProfileForm, years_to_text
 from cityhall.people.models import Consent
@@ -25,6 +26,8 @@ from cityhall.portal.forms import DisplayForm
 from cityhall.procedures.services import applications, catalogue, guide
 
 COOKIE_AGE = 365 * 24 * 3600
+HOME_FEED_SIZE = 5
+MYPAGE_FEED_SIZE = 10
 
 
 def resident_required(view: Any) -> Any:
@@ -41,11 +44,27 @@ def resident_required(view: Any) -> Any:
     return wrapped
 
 
+def _language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE).lower()
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    personal = user.is_authenticated and not user.is_staff
+    news = (
+        notices_feed.personal_feed(user, _language(), limit=HOME_FEED_SIZE)
+        if personal
+        else notices_feed.public_feed(_language(), limit=HOME_FEED_SIZE)
+    )
     return render(
         request,
         "portal/home.html",
-        {"life_events": frontdoor.LIFE_EVENTS, "city_hall": directory.city_hall()},
+        {
+            "life_events": frontdoor.LIFE_EVENTS,
+            "city_hall": directory.city_hall(),
+            "feed": news,
+            "personal_feed": personal,
+        },
     )
 
 
@@ -86,6 +105,7 @@ def mypage(request: HttpRequest) -> HttpResponse:
                 (saved.pk, guide.life_event_title(saved.life_event))
                 for saved in guide.saved_for(user)[:5]  # type: ignore[arg-type]
             ],
+            "feed": notices_feed.personal_feed(user, _language(), limit=MYPAGE_FEED_SIZE),
         },
     )
 
