@@ -6,6 +6,10 @@ data. This middleware keeps their final HTML — furigana included — for
 ``CITYHALL_PAGE_CACHE_SECONDS`` in each process, keyed by path, query, language and
 display cookies. A visitor with a session cookie always gets a fresh page, and a
 response that sets a cookie or says ``Cache-Control: private``/``no-store`` is never kept.
+
+Every process also keys its pages by a *generation* kept in the shared cache: content
+that must show everywhere at once (an emergency alert's banner) calls :func:`bump`, and
+every process stops serving its older copies on its next request.
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ PUBLIC_PREFIXES = (
     "/guide/",
 )
 MAX_ENTRIES = 512
+GENERATION_KEY = "cityhall:pagecache:generation"
+
+
+def generation() -> str:
+    """The shared generation of public pages ("" until something bumped it)."""
+    from django.core.cache import cache
+
+    return str(cache.get(GENERATION_KEY, ""))
+
+
+def bump() -> None:
+    """Make every process drop its cached public pages (a new generation)."""
+    import secrets
+
+    from django.core.cache import cache
+
+    cache.set(GENERATION_KEY, secrets.token_hex(4), None)
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,7 @@ class PublicPageCacheMiddleware:
             translation.get_language_from_request(request),
             request.COOKIES.get(FURIGANA_COOKIE, ""),
             request.COOKIES.get(TEXTSIZE_COOKIE, ""),
+            generation(),
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -37,7 +37,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityhall.core import audit
+from cityhall.core import audit, pagecache
 from cityhall.core.models import District
 from cityhall.notices.models import (
     EMERGENCY,
@@ -230,6 +230,7 @@ def alerts_cache_key(*parts: str) -> str:
 
 def _bump_alerts() -> None:
     cache.set(_ALERT_GENERATION, secrets.token_hex(4), None)
+    pagecache.bump()  # the banner is on every public page: no process may keep an old copy
 
 
 def invalidate_alerts() -> None:
