@@ -19,7 +19,7 @@ DEMO_SEGMENTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"areas": ["ueno"], "child_age_min": 0, "child_age_max": 15},
     ),
     "65歳以上・介護": (
-        "65歳以上の方、または介護をしている世帯",
+        "65歳以上で、家族に介護が必要な方がいる世帯",
         {"age_min": 65, "care": True},
     ),
 }

@@ -66,10 +66,11 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}. Use --no-demo and leave out --residents.") from exc
         for line in report.lines():
             self.stdout.write(line)
-        # The procedure catalogue and the kinds of public money sit in layers above people:
-        # run them by command name.
+        # The procedure catalogue, the kinds of public money and the message templates sit
+        # in layers above people: run them by command name.
         call_command("seed_procedures", stdout=self.stdout)
         call_command("seed_payment_kinds", stdout=self.stdout)
+        call_command("seed_notice_templates", stdout=self.stdout)
         elapsed = time.perf_counter() - started
         verdict = "seeded" if report.changed else "already up to date, nothing changed"
         self.stdout.write(self.style.SUCCESS(f"{verdict} ({elapsed:.1f} s)"))

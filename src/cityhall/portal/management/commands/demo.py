@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityhall.core.models import Area
+from cityhall.notices.demo import seed_demo_notices
 from cityhall.payments.demo import seed_demo_payments
 from cityhall.people.models import Department, User
 from cityhall.people.seed import DEFAULT_SEED, DEMO_DEVICE_NAME, SeedRefused, demo_data, run_seed
@@ -98,6 +99,10 @@ class Command(BaseCommand):
         if payment_counts.get("charges"):
             summary = ", ".join(f"{v} {k}" for k, v in payment_counts.items())
             self.stdout.write(f"  {'demo payments':<22} {summary}")
+        notice_counts = seed_demo_notices()
+        if any(notice_counts.values()):
+            summary = ", ".join(f"{v} {k}" for k, v in notice_counts.items())
+            self.stdout.write(f"  {'demo news':<22} {summary}")
         self._print_logins(port)
         if options["no_serve"]:
             return
@@ -125,6 +130,8 @@ class Command(BaseCommand):
         write(f"  Staff console     {base}{_url('staff:login', '/staff/login/')}")
         write(f"  My payments       {base}{_url('payments:mine', '/payments/')}")
         write("  Online payments use the built-in sandbox provider: no money moves.")
+        write(f"  News              {base}{_url('notices:news', '/news/')}")
+        write("  E-mails to residents are printed here (console backend), not sent.")
         write("")
         write(heading(f"Demo residents (password: {data.password})"))
         for person in data.residents:
