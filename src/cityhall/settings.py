@@ -723,8 +723,7 @@ LINE_CHANNEL_SECRET = setting(
 LINE_RATE = setting(
     "CITYHALL_LINE_RATE",
     "100",
-    "LINE API requests per second per worker (LINE allows 2,000/s for push, 200/s for "
-    "multicast).",
+    "LINE API requests per second per worker (LINE allows 2,000/s for push, 200/s for multicast).",
     cast=float,
     group="LINE",
 )

@@ -50,9 +50,7 @@ def can_publish(user: Any) -> bool:
     """Publish and withdraw articles, approve translations."""
     return _staff(user) and (
         _is_admin(user)
-        or bool(
-            _codes(user) & {settings.NOTICES_DEPARTMENT, settings.NOTICES_ALERT_DEPARTMENT}
-        )
+        or bool(_codes(user) & {settings.NOTICES_DEPARTMENT, settings.NOTICES_ALERT_DEPARTMENT})
     )
 
 
@@ -63,9 +61,7 @@ def can_send_messages(user: Any) -> bool:
 
 def can_send_alerts(user: Any) -> bool:
     """Emergency alerts (防災・避難情報) and their delivery boards."""
-    return _staff(user) and (
-        _is_admin(user) or settings.NOTICES_ALERT_DEPARTMENT in _codes(user)
-    )
+    return _staff(user) and (_is_admin(user) or settings.NOTICES_ALERT_DEPARTMENT in _codes(user))
 
 
 def can_see_messages(user: Any) -> bool:

@@ -9,7 +9,10 @@ add_section(
     "noticestaff:articles", _("News"), permissions.can_write_articles, after="paystaff:online"
 )
 add_section(
-    "noticestaff:messages", _("Messages"), permissions.can_see_messages, after="noticestaff:articles"
+    "noticestaff:messages",
+    _("Messages"),
+    permissions.can_see_messages,
+    after="noticestaff:articles",
 )
 add_section(
     "noticestaff:alert_new",
