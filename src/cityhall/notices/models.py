@@ -11,6 +11,7 @@ ADR 0011.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -25,7 +26,7 @@ from cityhall.people.models import Channel, Department, Interest
 #: ``emergency`` follows the emergency consent and the district.
 PERSONAL = "personal"
 EMERGENCY = "emergency"
-TOPIC_CHOICES: list[tuple[str, str]] = [
+TOPIC_CHOICES: list[tuple[str, Any]] = [
     *Interest.choices,
     (PERSONAL, _("My applications and payments")),
     (EMERGENCY, _("Emergency alerts")),
