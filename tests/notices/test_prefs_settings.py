@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cityhall.notices.models import DeliveryPreferences, LineLink, PushSubscription
 from cityhall.notices.services import preferences
@@ -252,7 +253,7 @@ def test_linking_line_chooses_it_and_one_line_account_has_one_resident() -> None
     preferences.link_line(hanako, line_id, "はなこ")
     assert accounts.profile_of(hanako).channels == ["line", "inbox"]
     assert "notices.line_linked" in audit_actions(hanako)
-    with pytest.raises(preferences.PreferencesError) as caught:
+    with pytest.raises(preferences.PreferencesError) as caught, translation.override("en"):
         preferences.link_line(taro, line_id, "たろう")
     assert "already linked to another account" in str(caught.value)
     assert LineLink.objects.get(line_user_id=line_id).user == hanako

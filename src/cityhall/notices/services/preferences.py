@@ -425,8 +425,8 @@ def add_inbox_item(
     Not audited one by one: an inbox item is the record of a message the audit log already
     has (the message, the application change, the payment).
     """
-    if InboxItem.objects.filter(user_id=user_id, source_key=source_key).exists():
-        return False
+    # No read first: the unique (user, source_key) decides, in one statement, even when two
+    # workers add the same item at the same moment.
     try:
         with transaction.atomic():
             InboxItem.objects.create(
