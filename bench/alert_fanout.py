@@ -44,8 +44,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from bench_db import resolve_database_url, scratch_postgres, setup_django
 from bench_results import keep_latest_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,80 +54,19 @@ GOAL_QUEUE_SECONDS = 10.0
 GOAL_EMAILS_PER_SECOND = 500.0
 LANGUAGES = ["ja-easy", "ja", "pt-br", "vi", "zh-hans", "es", "en"]
 
-
-# --- database --------------------------------------------------------------------------------
-
-
-def _pg_admin_connect(url: str) -> Any:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return psycopg.connect(admin.replace("postgresql://", "postgres://", 1), autocommit=True)
-
-
-@contextmanager
-def scratch_postgres(url: str) -> Iterator[None]:
-    """Create the database named in ``url`` for this run and drop it afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    if not name:
-        raise SystemExit("DATABASE_URL must name a database, e.g. …/cityhall_bench_alert")
-    with _pg_admin_connect(url) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if exists:
-        with psycopg.connect(url) as probe:
-            table = probe.execute("SELECT to_regclass('public.notices_delivery')").fetchone()
-            used = False
-            if table and table[0]:
-                row = probe.execute("SELECT EXISTS (SELECT 1 FROM notices_delivery)").fetchone()
-                used = bool(row and row[0])
-        if used:
-            raise SystemExit(f"database {name!r} already holds deliveries; name a scratch one")
-    else:
-        with _pg_admin_connect(url) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not exists:
-            with _pg_admin_connect(url) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _env(data_dir: str, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        CITYHALL_DATA_DIR=data_dir,
-        CITYHALL_DEBUG="false",
-        CITYHALL_CACHE_URL="locmem://",
-        # Nothing runs the queued tasks: the benchmark's own workers do the sending.
-        CITYHALL_TASKS_BACKEND="database",
-        DJANGO_SETTINGS_MODULE="cityhall.settings",
-        CITYHALL_EMAIL_BACKEND="smtp",
-        CITYHALL_EMAIL_HOST="127.0.0.1",
-        CITYHALL_NOTICES_EMAIL_FALLBACK="",
-        CITYHALL_NOTICES_EMAIL_RATE="0",
-        PYTHONPATH=str(ROOT / "src"),
-    )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
-
-
-def _setup(env: dict[str, str]) -> None:
-    os.environ.clear()
-    os.environ.update(env)
-    import django
-
-    django.setup()
+#: This process's environment, and the sending workers' (besides the data directory and
+#: the database, which ``setup_django`` sets).
+ENV = {
+    "CITYHALL_CACHE_URL": "locmem://",
+    # Nothing runs the queued tasks: the benchmark's own workers do the sending.
+    "CITYHALL_TASKS_BACKEND": "database",
+    "DJANGO_SETTINGS_MODULE": "cityhall.settings",
+    "CITYHALL_EMAIL_BACKEND": "smtp",
+    "CITYHALL_EMAIL_HOST": "127.0.0.1",
+    "CITYHALL_NOTICES_EMAIL_FALLBACK": "",
+    "CITYHALL_NOTICES_EMAIL_RATE": "0",
+    "PYTHONPATH": str(ROOT / "src"),
+}
 
 
 # --- SMTP sink ---------------------------------------------------------------------------------
@@ -385,15 +324,23 @@ def _baseline_email(sink: Sink, count: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    database_url = (
-        args.database_url if args.database_url is not None else os.environ.get("DATABASE_URL", "")
-    ).strip()
+    database_url = resolve_database_url(args.database_url)
     if database_url and not database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("DATABASE_URL: only PostgreSQL (or nothing, for SQLite) is supported")
     with tempfile.TemporaryDirectory(prefix="cityhall-bench-alert-") as data_dir:
-        env = _env(data_dir, database_url)
-        _setup(env)
-        scratch = scratch_postgres(database_url) if database_url else _nothing()
+        setup_django(data_dir, database_url, **ENV)
+        env = dict(os.environ)  # the same for the sending workers
+        scratch = (
+            scratch_postgres(
+                database_url,
+                holds_data_table="notices_delivery",
+                what="deliveries",
+                example="cityhall_bench_alert",
+                refuse_empty_table=False,
+            )
+            if database_url
+            else _nothing()
+        )
         with scratch:
             return _run(args, env, database_url)
 

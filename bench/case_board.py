@@ -50,12 +50,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
+
+from bench_db import resolve_database_url, scratch_postgres, setup_django
 
 GOAL_MS = 200.0
 RESULTS = Path(__file__).resolve().parent / "results" / "case_board.json"
@@ -125,69 +126,6 @@ GIVEN = ("花子", "太郎", "美咲", "健太", "陽菜", "翔", "さくら", "
 
 
 # --- setup ------------------------------------------------------------------------------------
-
-
-def _database_url(arg: str | None) -> str:
-    return (arg if arg is not None else os.environ.get("DATABASE_URL", "")).strip()
-
-
-def _pg_admin_connect(url: str) -> Any:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return psycopg.connect(admin.replace("postgresql://", "postgres://", 1), autocommit=True)
-
-
-@contextmanager
-def scratch_postgres(url: str) -> Iterator[None]:
-    """Create the database named in ``url`` for this run and drop it afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    if not name:
-        raise SystemExit("DATABASE_URL must name a database, e.g. …/cityhall_bench_board")
-    with _pg_admin_connect(url) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if exists:
-        with psycopg.connect(url) as probe:
-            used = probe.execute(
-                "SELECT to_regclass('public.procedures_application') IS NOT NULL"
-            ).fetchone()
-        if used and used[0]:
-            raise SystemExit(
-                f"database {name!r} already holds applications; name a scratch database"
-            )
-    else:
-        with _pg_admin_connect(url) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not exists:
-            with _pg_admin_connect(url) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _setup(data_dir: str, database_url: str) -> None:
-    os.environ["CITYHALL_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["CITYHALL_DEBUG"] = "false"
-    os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
-    os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
-    import django
-
-    django.setup()
 
 
 def _seed(applications: int, seed: int) -> dict[str, Any]:
@@ -590,7 +528,7 @@ def run(
     proposed_indexes: bool = False,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cityhall-bench-") as data_dir:
-        _setup(data_dir, database_url)
+        setup_django(data_dir, database_url)
         from django.core.management import call_command
         from django.db import connection
 
@@ -780,9 +718,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    url = _database_url(args.database_url)
+    url = resolve_database_url(args.database_url)
     if url.startswith(("postgres://", "postgresql://")):
-        with scratch_postgres(url):
+        with scratch_postgres(
+            url,
+            holds_data_table="procedures_application",
+            what="applications",
+            example="cityhall_bench_board",
+        ):
             result = run(
                 args.applications,
                 args.requests,

@@ -32,25 +32,22 @@ The exit status is non-zero only when the benchmark could not run or requests fa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import platform
 import re
-import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from bench_db import fresh_postgres
 from portal_pages import (
     HOST,
     _version,
@@ -535,31 +532,6 @@ def count_rows(env: dict[str, str]) -> tuple[int, int, int]:
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
-@contextlib.contextmanager
-def scratch_postgres(url: str) -> Iterator[str]:
-    """A new, empty database on the server of ``url``; dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        raise SystemExit(f"DATABASE_URL is not PostgreSQL: {parts.scheme}")
-    name = f"cityhall_bench_{secrets.token_hex(4)}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as error:
-        raise SystemExit(
-            f"could not create a scratch database on {parts.hostname}: {error}. The benchmark "
-            "needs the CREATEDB right; it never writes into an existing database."
-        ) from error
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 # --- one database -------------------------------------------------------------------------------
 
 
@@ -700,7 +672,7 @@ def main() -> int:
         results["sqlite"] = bench_database("SQLite", env, args)
         failed += results["sqlite"]["errors"]["submit"]["failed"]
         if database_url and not args.sqlite_only:
-            with scratch_postgres(database_url) as scratch:
+            with fresh_postgres(database_url) as scratch:
                 env = {**_env(Path(tmp) / "postgresql"), "DATABASE_URL": scratch}
                 results["postgresql"] = bench_database("PostgreSQL", env, args)
                 failed += results["postgresql"]["errors"]["submit"]["failed"]

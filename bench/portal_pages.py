@@ -166,6 +166,7 @@ def server_env(data_dir: Path) -> dict[str, str]:
             "CITYHALL_SECRET_KEY": secrets.token_urlsafe(50),
             "CITYHALL_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "CITYHALL_AUDIT_KEY": secrets.token_urlsafe(32),
+            "CITYHALL_PAYMENT_SECRET": secrets.token_urlsafe(32),
             "CITYHALL_SSL_REDIRECT": "false",
             "CITYHALL_ALLOWED_HOSTS": HOST,
             "CITYHALL_DATA_DIR": str(data_dir),

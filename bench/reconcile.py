@@ -48,10 +48,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_db import resolve_database_url, scratch_postgres, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "reconcile.json"
@@ -65,63 +65,6 @@ STORES = (
     ("030", "ファミリーマート"),
     ("820", "PayPay"),
 )
-
-
-# --- setup ------------------------------------------------------------------------------------
-
-
-def _pg_admin_connect(url: str) -> Any:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return psycopg.connect(admin.replace("postgresql://", "postgres://", 1), autocommit=True)
-
-
-@contextmanager
-def scratch_postgres(url: str) -> Iterator[None]:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    if not name:
-        raise SystemExit("DATABASE_URL must name a database, e.g. …/cityhall_bench_reconcile")
-    with _pg_admin_connect(url) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if exists:
-        with psycopg.connect(url) as probe:
-            used = probe.execute(
-                "SELECT to_regclass('public.payments_payment') IS NOT NULL"
-            ).fetchone()
-        if used and used[0]:
-            raise SystemExit(f"database {name!r} already holds payments; name a scratch database")
-    else:
-        with _pg_admin_connect(url) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield
-    finally:
-        if not exists:
-            with _pg_admin_connect(url) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _setup(data_dir: str, database_url: str) -> None:
-    os.environ["CITYHALL_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["CITYHALL_DEBUG"] = "false"
-    os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
-    os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -482,7 +425,7 @@ def _peak_kb() -> int:
 
 
 def child(args: argparse.Namespace) -> int:
-    _setup(args.data_dir, args.database_url)
+    setup_django(args.data_dir, args.database_url)
     from django.db import connection
 
     from cityhall.payments.models import Payment, ReconciliationLine
@@ -536,7 +479,7 @@ def child(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cityhall-bench-reconcile-") as data_dir:
-        _setup(data_dir, url)
+        setup_django(data_dir, url)
         from django.core.management import call_command
         from django.db import connection
 
@@ -670,11 +613,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child_file:
         return child(args)
-    url = (
-        args.database_url if args.database_url is not None else os.environ.get("DATABASE_URL", "")
-    ).strip()
+    url = resolve_database_url(args.database_url)
     if url.startswith(("postgres://", "postgresql://")):
-        with scratch_postgres(url):
+        with scratch_postgres(
+            url,
+            holds_data_table="payments_payment",
+            what="payments",
+            example="cityhall_bench_reconcile",
+        ):
             result = run(args, url)
     elif url:
         raise SystemExit("DATABASE_URL: only PostgreSQL (or nothing, for SQLite) is supported")

@@ -31,18 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_db import setup_django
+
 GOAL_SECONDS = 60.0
 RESULTS = Path(__file__).resolve().parent / "results" / "seed_population.json"
-
-
-def _setup(data_dir: str) -> None:
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["CITYHALL_DATA_DIR"] = data_dir
-    os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
-    import django
-
-    django.setup()
 
 
 def _peak_rss_mib() -> float:
@@ -135,7 +127,7 @@ def _bulk_create(rows: list[tuple[dict[str, Any], list[str]]], prefix: str) -> f
 
 def run(residents: int, seed: int, sample: int, bulk_sample: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cityhall-bench-") as data_dir:
-        _setup(data_dir)
+        setup_django(data_dir, "")  # SQLite: DATABASE_URL is ignored
         from django.core.management import call_command
         from django.db import connection, transaction
 

@@ -41,12 +41,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_db import resolve_database_url, scratch_postgres, setup_django
 
 GOAL_SECONDS = 1.0
 RESULTS = Path(__file__).resolve().parent / "results" / "segments.json"
@@ -59,67 +59,6 @@ class Scenario:
     purpose: str = "notify"
     topic: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
-
-
-def _database_url(arg: str | None) -> str:
-    return (arg if arg is not None else os.environ.get("DATABASE_URL", "")).strip()
-
-
-def _pg_admin_connect(url: str) -> Any:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    return psycopg.connect(admin.replace("postgresql://", "postgres://", 1), autocommit=True)
-
-
-@contextmanager
-def scratch_postgres(url: str) -> Iterator[None]:
-    """Create the database named in ``url`` for this run and drop it afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    if not name:
-        raise SystemExit("DATABASE_URL must name a database, e.g. …/cityhall_bench_segments")
-    with _pg_admin_connect(url) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if exists:
-        with psycopg.connect(url) as probe:
-            used = probe.execute(
-                "SELECT to_regclass('public.people_residentprofile') IS NOT NULL"
-            ).fetchone()
-        if used and used[0]:
-            raise SystemExit(f"database {name!r} already holds residents; name a scratch database")
-    else:
-        with _pg_admin_connect(url) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not exists:
-            with _pg_admin_connect(url) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _setup(data_dir: str, database_url: str) -> None:
-    os.environ["CITYHALL_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["CITYHALL_DEBUG"] = "false"
-    os.environ.setdefault("CITYHALL_CACHE_URL", "locmem://")
-    os.environ.setdefault("CITYHALL_TASKS_BACKEND", "immediate")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
-    import django
-
-    django.setup()
 
 
 def _seed(residents: int, seed: int) -> dict[str, Any]:
@@ -291,7 +230,7 @@ def _ms(seconds: float) -> float:
 
 def run(residents: int, repeat: int, seed: int, database_url: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cityhall-bench-") as data_dir:
-        _setup(data_dir, database_url)
+        setup_django(data_dir, database_url)
         from django.db import connection
 
         from cityhall.notices.services import segments
@@ -440,9 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    url = _database_url(args.database_url)
+    url = resolve_database_url(args.database_url)
     if url.startswith(("postgres://", "postgresql://")):
-        with scratch_postgres(url):
+        with scratch_postgres(
+            url,
+            holds_data_table="people_residentprofile",
+            what="residents",
+            example="cityhall_bench_segments",
+        ):
             result = run(args.residents, args.repeat, args.seed, url)
     elif url:
         raise SystemExit("DATABASE_URL: only PostgreSQL (or nothing, for SQLite) is supported")
