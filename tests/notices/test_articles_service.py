@@ -369,3 +369,11 @@ def test_demo_articles_load_once() -> None:
     assert len(translated) >= 4
     machine = ArticleVersion.objects.filter(machine_translated=True)
     assert machine.exists()
+
+
+def test_an_edit_with_a_refused_text_leaves_the_settings_as_they_were() -> None:
+    article = make_article(publish=False)
+    with pytest.raises(articles.ArticleError):
+        articles.edit_article(article, title="", body_html="", actor=None, topic="tax", urgent=True)
+    article.refresh_from_db()
+    assert (article.topic, article.urgent) == ("garbage", False)

@@ -426,6 +426,32 @@ def update_article(
     return article
 
 
+def edit_article(
+    article: Article,
+    *,
+    title: str,
+    summary: str = "",
+    body_html: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+    **settings: Any,
+) -> Article:
+    """Change the settings and the Japanese original together: both or neither (a refused
+    text leaves the settings as they were)."""
+    with transaction.atomic():
+        update_article(article, actor=actor, request=request, **settings)
+        save_version(
+            article,
+            ORIGINAL,
+            title=title,
+            summary=summary,
+            body_html=body_html,
+            actor=actor,
+            request=request,
+        )
+    return article
+
+
 def save_version(
     article: Article,
     language: str,

@@ -181,17 +181,14 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                service.update_article(
-                    article, actor=request.user, request=request, **form.settings()
-                )
-                service.save_version(
+                service.edit_article(
                     article,
-                    "ja",
                     title=data["title"],
                     summary=data.get("summary", ""),
                     body_html=data["body_html"],
                     actor=request.user,
                     request=request,
+                    **form.settings(),
                 )
             except service.ArticleError as exc:
                 _apply_errors(form, exc)
