@@ -20,6 +20,7 @@ from cityhall import __version__
 from cityhall.core.api import router as core_router
 from cityhall.core.problems import problem_response
 from cityhall.core.validation_messages import pydantic_message
+from cityhall.inquiries.api import router as inquiries_router
 from cityhall.notices.api import router as notices_router
 from cityhall.payments.api import router as payments_router
 from cityhall.people.api import router as people_router
@@ -44,6 +45,7 @@ api.add_router("", people_router)
 api.add_router("", procedures_router)
 api.add_router("", payments_router)
 api.add_router("", notices_router)
+api.add_router("", inquiries_router)
 
 
 def _location(loc: list[object]) -> str | None:

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "cityhall.procedures",
     "cityhall.payments",
     "cityhall.notices",
+    "cityhall.inquiries",
     "cityhall.portal",
 ]
 
@@ -620,6 +621,111 @@ PAYMENT_ONLINE_LIMIT_YEN = setting(
 if PRODUCTION and PAYMENT_PROVIDER == "sandbox":
     raise ConfigurationError("CITYHALL_PAYMENT_PROVIDER=sandbox is for demos and tests only")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- inquiries (FAQ, chat, tickets, bookings) ------------------------------------------
+
+FAQ_SYNONYMS = setting(
+    "CITYHALL_FAQ_SYNONYMS",
+    str(BASE_DIR / "inquiries" / "search" / "data" / "synonyms.txt"),
+    "Sudachi synonym dictionary used to expand search words (Apache-2.0; a copy ships "
+    "with cityhall). Empty: no expansion.",
+    group="Inquiries",
+    shown_default="the copy shipped in cityhall/inquiries/search/data/synonyms.txt",
+)
+FAQ_CLARIFY_MARGIN = setting(
+    "CITYHALL_FAQ_CLARIFY_MARGIN",
+    "0.12",
+    "The chat asks the resident to choose when the second answer scores within this share "
+    "of the first (0.12 = within 12 %).",
+    cast=float,
+    group="Inquiries",
+)
+FAQ_MIN_SCORE = setting(
+    "CITYHALL_FAQ_MIN_SCORE",
+    "1.0",
+    "Below this search score an FAQ entry is not offered as an answer (the chat says it "
+    "found nothing and offers a person).",
+    cast=float,
+    group="Inquiries",
+)
+LLM_URL = setting(
+    "CITYHALL_LLM_URL",
+    "",
+    "Base URL of an OpenAI-compatible API (…/v1) for generated chat answers, grounded on the "
+    "FAQ entries found and citing them. Empty (default): no generated answers.",
+    group="Inquiries",
+)
+LLM_API_KEY = setting(
+    "CITYHALL_LLM_API_KEY",
+    "",
+    "Bearer key for CITYHALL_LLM_URL.",
+    group="Inquiries",
+    secret=True,
+)
+LLM_MODEL = setting(
+    "CITYHALL_LLM_MODEL",
+    "",
+    "Model name sent to CITYHALL_LLM_URL.",
+    group="Inquiries",
+)
+LLM_TIMEOUT = setting(
+    "CITYHALL_LLM_TIMEOUT",
+    "15",
+    "Seconds to wait for a generated answer before showing the FAQ answers alone.",
+    cast=float,
+    group="Inquiries",
+)
+INQUIRIES_TRIAGE_DEPARTMENT = setting(
+    "CITYHALL_INQUIRIES_TRIAGE_DEPARTMENT",
+    "koho-kocho",
+    "Department code (広報広聴課) whose staff work the triage queue: inquiries the rules "
+    "and the classifier could not route with confidence.",
+    group="Inquiries",
+)
+INQUIRIES_ROUTING_THRESHOLD = setting(
+    "CITYHALL_INQUIRIES_ROUTING_THRESHOLD",
+    "0.6",
+    "Confidence (0–1) the classifier needs to route an inquiry to a department by itself; "
+    "below it the inquiry goes to the triage queue.",
+    cast=float,
+    group="Inquiries",
+)
+INQUIRIES_SLA_DAYS = setting(
+    "CITYHALL_INQUIRIES_SLA_DAYS",
+    "3",
+    "Working days within which an inquiry gets its first answer (shown as overdue after).",
+    cast=int,
+    group="Inquiries",
+)
+INQUIRIES_EMAIL_ADDRESS = setting(
+    "CITYHALL_INQUIRIES_EMAIL_ADDRESS",
+    "",
+    "The inbound address residents write to (shown on the contact page; replies come from "
+    "it). Empty: the e-mail channel is not advertised.",
+    group="Inquiries",
+)
+INQUIRIES_IMAP_URL = setting(
+    "CITYHALL_INQUIRIES_IMAP_URL",
+    "",
+    "Mailbox read by `cityhall fetch-inquiries`: imap://user:password@host:port/INBOX or "
+    "imaps://… (TLS). Empty: mail is piped in with `cityhall receive-inquiry` instead.",
+    group="Inquiries",
+    secret=True,
+)
+BOOKING_REMINDER_HOURS = setting(
+    "CITYHALL_BOOKING_REMINDER_HOURS",
+    "24",
+    "Hours before a booking its reminder is sent (with the .ics file again).",
+    cast=int,
+    group="Inquiries",
+)
+BOOKING_DAYS_AHEAD = setting(
+    "CITYHALL_BOOKING_DAYS_AHEAD",
+    "60",
+    "How many days ahead residents may book.",
+    cast=int,
+    group="Inquiries",
+)
 
 # --- notices (news, messages, alerts) ---------------------------------------------------
 

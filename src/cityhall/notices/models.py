@@ -301,6 +301,8 @@ class InboxItem(models.Model):
         ALERT = "alert", _("Emergency alert")
         APPLICATION = "application", _("Application")
         PAYMENT = "payment", _("Payment")
+        INQUIRY = "inquiry", _("Inquiry")
+        BOOKING = "booking", _("Booking")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_items"

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cityhall.core import i18n
 from cityhall.core.furigana import COOKIE as FURIGANA_COOKIE
 from cityhall.core.http import TEXTSIZE_COOKIE, safe_next
+from cityhall.inquiries.services import bookings, tickets
 from cityhall.notices.services import feed as notices_feed
 from cityhall.payments.services import overview as payments_overview
 from cityhall.people.forms import ProfileForm, years_to_text
@@ -106,6 +107,10 @@ def mypage(request: HttpRequest) -> HttpResponse:
                 for saved in guide.saved_for(user)[:5]  # type: ignore[arg-type]
             ],
             "feed": notices_feed.personal_feed(user, _language(), limit=MYPAGE_FEED_SIZE),
+            "inquiries": {
+                "tickets": tickets.mypage_overview(user),
+                "bookings": bookings.mypage_overview(user),
+            },
         },
     )
 

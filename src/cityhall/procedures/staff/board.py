@@ -32,7 +32,7 @@ from cityhall.people.models import User
 from cityhall.people.staff_views import sections
 from cityhall.procedures import permissions
 from cityhall.procedures.models import Application, Attachment, Status
-from cityhall.procedures.services import applications, cases
+from cityhall.procedures.services import applications, cases, hooks
 from cityhall.procedures.staff.board_forms import (
     AssignForm,
     BoardFilterForm,
@@ -119,6 +119,7 @@ def _board_page(
             "form": form,
             "page": page,
             "rows": _list_rows(page.rows) if page else [],
+            "board_tabs": hooks.board_tabs(user, SECTION),
             "bulk_form": bulk_form,
             "filters": filters,
             "several_departments": form.several_departments,
