@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,35 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     return subject, text, html
 
 
-def queue_email(to: str, template: str, context: dict[str, Any], language: str) -> None:
-    """Queue after the surrounding transaction commits, so no mail leaves for rolled-back work."""
+#: An attachment: (filename, content, mimetype); text content is sent as UTF-8.
+Attachment = tuple[str, bytes | str, str]
+
+
+def encode_attachments(attachments: list[Attachment] | None) -> list[list[str]] | None:
+    """Attachments as JSON-serialisable task arguments: ``[filename, base64, mimetype]``."""
+    if not attachments:
+        return None
+    encoded = []
+    for filename, content, mimetype in attachments:
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        encoded.append([filename, base64.b64encode(raw).decode("ascii"), mimetype])
+    return encoded
+
+
+def queue_email(
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    attachments: list[Attachment] | None = None,
+) -> None:
+    """Queue after the surrounding transaction commits, so no mail leaves for rolled-back work.
+
+    ``attachments`` (optional): ``(filename, bytes or str, mimetype)`` tuples.
+    """
     subject, text, html = render_email(template, context, language)
-    transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html))
+    encoded = encode_attachments(attachments)
+    if encoded is None:
+        transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html))
+    else:
+        transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html, encoded))
