@@ -697,6 +697,12 @@ INQUIRIES_SLA_DAYS = setting(
     cast=int,
     group="Inquiries",
 )
+INQUIRIES_CONTACT_RATE = setting(
+    "CITYHALL_INQUIRIES_CONTACT_RATE",
+    "10/h",
+    "Inquiries one client (IP address) may send through the contact form.",
+    group="Inquiries",
+)
 INQUIRIES_EMAIL_ADDRESS = setting(
     "CITYHALL_INQUIRIES_EMAIL_ADDRESS",
     "",

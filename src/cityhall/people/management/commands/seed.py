@@ -66,11 +66,15 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}. Use --no-demo and leave out --residents.") from exc
         for line in report.lines():
             self.stdout.write(line)
-        # The procedure catalogue, the kinds of public money and the message templates sit
+        # The procedure catalogue, the kinds of public money, the message templates, the FAQ,
+        # the inquiry routing rules and the booking services sit
         # in layers above people: run them by command name.
         call_command("seed_procedures", stdout=self.stdout)
         call_command("seed_payment_kinds", stdout=self.stdout)
         call_command("seed_notice_templates", stdout=self.stdout)
+        call_command("seed_faq", stdout=self.stdout)
+        call_command("seed_inquiries", stdout=self.stdout)
+        call_command("seed_bookings", stdout=self.stdout)
         elapsed = time.perf_counter() - started
         verdict = "seeded" if report.changed else "already up to date, nothing changed"
         self.stdout.write(self.style.SUCCESS(f"{verdict} ({elapsed:.1f} s)"))

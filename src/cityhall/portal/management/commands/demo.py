@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+from io import StringIO
 from types import FrameType
 from typing import Any
 
@@ -103,6 +104,17 @@ class Command(BaseCommand):
         if any(notice_counts.values()):
             summary = ", ".join(f"{v} {k}" for k, v in notice_counts.items())
             self.stdout.write(f"  {'demo news':<22} {summary}")
+        for command, label in (
+            ("seed_faq", "FAQ"),
+            ("seed_inquiries", "routing and templates"),
+            ("seed_bookings", "booking services"),
+            ("seed_demo_inquiries", "demo inquiries"),
+            ("seed_demo_bookings", "demo bookings"),
+        ):
+            out = StringIO()
+            call_command(command, stdout=out)
+            summary = " ".join(out.getvalue().split())
+            self.stdout.write(f"  {label:<22} {summary}")
         self._print_logins(port)
         if options["no_serve"]:
             return
@@ -131,6 +143,8 @@ class Command(BaseCommand):
         write(f"  My payments       {base}{_url('payments:mine', '/payments/')}")
         write("  Online payments use the built-in sandbox provider: no money moves.")
         write(f"  News              {base}{_url('notices:news', '/news/')}")
+        write(f"  FAQ and chat      {base}{_url('inquiries:faq', '/faq/')}")
+        write(f"  Book a visit      {base}{_url('inquiries:booking', '/booking/')}")
         write("  E-mails to residents are printed here (console backend), not sent.")
         write("")
         write(heading(f"Demo residents (password: {data.password})"))
