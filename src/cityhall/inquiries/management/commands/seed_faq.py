@@ -23,5 +23,8 @@ class Command(BaseCommand):
             raise CommandError("\n".join(str(e) for e in exc.errors)) from exc
         if not reports:
             self.stdout.write("faq: no files")
-        for report in reports:
+        changed = [r for r in reports if r.already_imported_at is None]
+        for report in changed:
             self.stdout.write(report.summary())
+        if reports and not changed:
+            self.stdout.write(f"faq: {len(reports)} files already imported, nothing changed")
