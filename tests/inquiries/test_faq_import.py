@@ -16,6 +16,14 @@ from cityhall.inquiries.models import FaqCategory, FaqEntry, FaqImport, FaqText
 from cityhall.inquiries.services import faq
 from tests.inquiries.faq_support import HEADER, ROWS, csv_text, default_csv, department
 
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages are asserted in English (the suite's default language is Japanese)."""
+    with translation.override("en"):
+        yield
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -251,7 +259,7 @@ def test_seed_faq_imports_the_shipped_files_idempotently(monkeypatch: Any, tmp_p
     assert [r.created for r in reports] == [3, 1]
     out = StringIO()
     call_command("seed_faq", stdout=out)
-    assert out.getvalue().count("already imported") == 2
+    assert "2 files already imported, nothing changed" in out.getvalue()
     assert FaqText.objects.count() == 4
 
 
