@@ -140,9 +140,11 @@ def systems(docs: Sequence[Document], synonyms: Synonyms) -> list[tuple[str, Cal
                         split_compounds=False, readings=False, stop_words=False
                     ),
                 ),
+                glossary=None,
             ),
         ),
         ("full engine", lambda: FaqEngine.build(docs, synonyms, full)),
+        ("  without glossary", lambda: FaqEngine.build(docs, synonyms, full, glossary=None)),
         ("  without synonyms", lambda: FaqEngine.build(docs, None, full)),
         (
             "  without n-gram fallback",

@@ -6,7 +6,10 @@ characters (and the ``language`` hint) say, expanded with synonyms (:mod:`.synon
 reduced weight, and matched against the versions in that language — Japanese queries
 against ``ja`` and ``ja-easy``, other languages against their own versions and English as a
 pivot (Chinese also against the Japanese texts' character bigrams, Han characters being
-shared). An FAQ entry scores the best of its versions; one hit per entry.
+shared). A query in another language is also translated through the municipal glossary
+(:mod:`.glossary`) into Japanese terms, which search the Japanese versions (most entries have
+no translation); an entry then scores the better of its own-language score and the weighted
+Japanese one. An FAQ entry scores the best of its versions; one hit per entry.
 """
 
 from __future__ import annotations
@@ -26,9 +29,17 @@ from cityhall.inquiries.search.analysis import (
     strip_accents,
 )
 from cityhall.inquiries.search.bm25 import Bm25Index, FieldSpec
+from cityhall.inquiries.search.glossary import Glossary, default_glossary
 from cityhall.inquiries.search.synonyms import Synonyms
 
 MAX_QUERY_CHARS = 1000
+
+
+class _Default:
+    """Marker: use the glossary shipped with the engine."""
+
+
+DEFAULT_GLOSSARY = _Default()
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,8 @@ class EngineConfig:
     japanese: JapaneseOptions = field(default_factory=JapaneseOptions)
     k1: float = 1.2
     delta: float = 0.5
+    #: Weight of the Japanese score of a glossary-translated query (0 switches it off).
+    glossary_weight: float = 1.0
 
 
 def _language_group(language: str) -> str:
@@ -90,8 +103,10 @@ class FaqEngine:
         docs: list[tuple[str, str]],
         config: EngineConfig,
         synonyms: Synonyms | None,
+        glossary: Glossary | None = None,
     ) -> None:
         self._index = index
+        self._glossary = glossary
         self._docs = docs  # number → (faq id, base language)
         self._config = config
         self._synonyms = synonyms
@@ -112,8 +127,12 @@ class FaqEngine:
         documents: Iterable[Document],
         synonyms: Synonyms | None = None,
         config: EngineConfig | None = None,
+        glossary: Glossary | _Default | None = DEFAULT_GLOSSARY,
     ) -> FaqEngine:
+        """Index ``documents``; ``glossary`` defaults to the shipped one (None: no glossary)."""
         config = config or EngineConfig()
+        if isinstance(glossary, _Default):
+            glossary = default_glossary()
         fields = {"all": FieldSpec(1.0, 0.75)} if config.single_field else dict(config.fields)
         index = Bm25Index(fields, k1=config.k1, delta=config.delta)
         docs: list[tuple[str, str]] = []
@@ -130,7 +149,7 @@ class FaqEngine:
                 index.add({name: terms for name, terms in analysed.items() if name in fields})
             docs.append((doc.id, lang))
         index.freeze()
-        return cls(index, docs, config, synonyms)
+        return cls(index, docs, config, synonyms, glossary)
 
     @staticmethod
     def _terms(text: str, lang: str, config: EngineConfig, field_name: str) -> list[str]:
@@ -160,6 +179,9 @@ class FaqEngine:
         """The language a query is read in and its weighted terms (for tests and tuning)."""
         query = unicodedata.normalize("NFKC", query[:MAX_QUERY_CHARS])
         lang = detect_language(query, language)
+        return lang, self._query_weights(query, lang)
+
+    def _query_weights(self, query: str, lang: str) -> dict[str, float]:
         config = self._config
         kinds = config.kinds
         weights: dict[str, float] = {}
@@ -197,7 +219,17 @@ class FaqEngine:
             for gram in grams:
                 key = f"{kind}:{gram}"
                 weights[key] = weights.get(key, 0.0) + share
-        return lang, weights
+        return weights
+
+    def glossary_query(self, query: str, language: str | None = None) -> str:
+        """The Japanese query a non-Japanese query is translated into ("" if none)."""
+        if self._glossary is None or self._config.glossary_weight <= 0:
+            return ""
+        query = unicodedata.normalize("NFKC", query[:MAX_QUERY_CHARS])
+        lang = detect_language(query, language)
+        if lang == "ja":
+            return ""
+        return " ".join(self._glossary.translate(query, lang))
 
     def _expand(self, term: str) -> list[tuple[str, str]]:
         cached = self._expansions.get(term)
@@ -243,8 +275,20 @@ class FaqEngine:
                 score *= 0.9  # a pivot language counts a little less than the asked one
             if score > best.get(faq_id, 0.0):
                 best[faq_id] = score
+        translated = self.glossary_query(query, language) if lang != "ja" else ""
+        if translated:
+            ja_weights = self._query_weights(translated, "ja")
+            factor = self._config.glossary_weight
+            for number, score in self._index.score(ja_weights, self._mask(_JA)).items():
+                faq_id = self._docs[number][0]
+                score *= factor
+                if score > best.get(faq_id, 0.0):
+                    best[faq_id] = score
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return [(faq_id, round(score, 4)) for faq_id, score in ranked[:limit]]
+
+
+_JA = frozenset({"ja"})
 
 
 def _latin_trigrams(text: str) -> list[str]:
