@@ -640,9 +640,77 @@ BOARD: list[Spec] = [
     ),
 ]
 
+
+def _inquiries_world(world: World) -> None:
+    """The city's FAQ, booking services with slots, one inquiry and one booking of the
+    resident (the demo seed books for resident@example.jp)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from cityhall.inquiries.models import Booking
+    from cityhall.inquiries.services import bookings, tickets
+    from cityhall.people.seed import load_departments
+
+    load_departments()
+    call_command("seed_faq", stdout=StringIO())
+    bookings.seed_catalogue()
+    bookings.seed_demo()
+    world.extra["ticket"] = tickets.create_ticket(
+        subject="粗大ごみの収集日",
+        body="粗大ごみを出したいのですが、次の収集日はいつですか。",
+        channel="web",
+        resident=world.resident,
+    )
+    world.extra["booking"] = Booking.objects.filter(resident=world.resident).first()
+
+
+# The inquiries: FAQ, chat, contact form, bookings; the resident's and the staff's lists.
+INQUIRIES: list[Spec] = [
+    Spec("inquiries FAQ", ("inquiries:faq",)),
+    Spec(
+        "inquiries FAQ (search)", ("inquiries:faq",), query="q=%E7%B2%97%E5%A4%A7%E3%81%94%E3%81%BF"
+    ),
+    Spec("inquiries FAQ entry", ("inquiries:faq_entry",), args=lambda w: ["gomi-010"]),
+    Spec("inquiries ask", ("inquiries:ask",), query="q=%E7%B2%97%E5%A4%A7%E3%81%94%E3%81%BF"),
+    Spec("inquiries ask (nothing found)", ("inquiries:ask",), query="q=%E3%83%94%E3%82%B6"),
+    Spec("inquiries contact", ("inquiries:contact",)),
+    Spec("inquiries contact (errors)", ("inquiries:contact",), action=_submit, expect_errors=True),
+    Spec("inquiries booking", ("inquiries:booking",)),
+    Spec("inquiries booking slots", ("inquiries:booking_slots",), args=lambda w: ["raicho"]),
+    Spec("inquiries my inquiries", ("inquiries:my_tickets",), who="resident"),
+    Spec(
+        "inquiries my inquiry",
+        ("inquiries:my_ticket",),
+        who="resident",
+        args=lambda w: [w.extra["ticket"].reference],
+    ),
+    Spec("inquiries my bookings", ("inquiries:my_bookings",), who="resident"),
+    Spec(
+        "inquiries my booking",
+        ("inquiries:my_booking",),
+        who="resident",
+        args=lambda w: [w.extra["booking"].reference],
+    ),
+    Spec("staff FAQ", ("inqstaff:faq",), who="staff"),
+    Spec("staff inquiries", ("inqstaff:tickets",), who="staff"),
+    Spec("staff inquiry", ("inqstaff:ticket",), who="staff", args=lambda w: [w.extra["ticket"].pk]),
+    Spec("staff bookings", ("inqstaff:bookings",), who="staff"),
+]
+
+
 PAGES = {
     spec.label: spec
-    for spec in [*PORTAL, *ACCOUNT, *STAFF, *PROCEDURES, *APPLY, *BUILDER_AND_COUNTER, *BOARD]
+    for spec in [
+        *PORTAL,
+        *ACCOUNT,
+        *STAFF,
+        *PROCEDURES,
+        *APPLY,
+        *BUILDER_AND_COUNTER,
+        *BOARD,
+        *INQUIRIES,
+    ]
 }
 POSITION = {label: number for number, label in enumerate(PAGES)}
 FURIGANA_RUN = "ja-easy+furigana"
@@ -701,6 +769,8 @@ def _world(spec: Spec, client: Any) -> tuple[World, dict[str, str]]:
         world.extra.update(make_axe_world(world.resident))
     elif spec in BOARD:
         _board_world(world)
+    elif spec in INQUIRIES:
+        _inquiries_world(world)
     elif spec in BUILDER_AND_COUNTER:
         from tests.e2e.test_counter_journey import axe_world
 
