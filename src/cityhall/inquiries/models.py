@@ -234,6 +234,16 @@ class Ticket(models.Model):
     routed_by = models.CharField(max_length=12, choices=RoutedBy.choices, default=RoutedBy.TRIAGE)
     #: The classifier's confidence in its department (0–1), for rule and triage too.
     confidence = models.FloatField(null=True, blank=True)
+    #: The classifier's best department when its confidence was below the threshold: shown
+    #: to the triage clerk as a suggestion (the ticket itself waits with no department).
+    suggested_department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("suggested department"),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
