@@ -1,6 +1,7 @@
 """A short-lived, per-process cache of public pages for visitors who are not logged in.
 
-The pages anyone sees (home, life events, accessibility, privacy, problem types) differ
+The pages anyone sees (home, life events, accessibility, privacy, problem types, the
+FAQ) differ
 only by language, furigana and text size, and they carry no CSRF token or personal
 data. This middleware keeps their final HTML — furigana included — for
 ``CITYHALL_PAGE_CACHE_SECONDS`` in each process, keyed by path, query, language and
@@ -33,6 +34,7 @@ PUBLIC_PREFIXES = (
     "/problems/",
     "/procedures/",
     "/guide/",
+    "/faq/",  # the FAQ list and search (an entry's page has a form: private, never kept)
 )
 MAX_ENTRIES = 512
 GENERATION_KEY = "cityhall:pagecache:generation"

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from cityhall.core import pagecache
 from cityhall.inquiries.models import FaqEntry, FaqText
 from cityhall.inquiries.search.engine import Document, FaqEngine
 from cityhall.inquiries.search.synonyms import Synonyms
@@ -107,6 +108,7 @@ def invalidate() -> None:
     _bump()
     _index = None
     transaction.on_commit(_bump)
+    transaction.on_commit(pagecache.bump)  # the cached /faq/ pages show the change at once
 
 
 def synonyms() -> Synonyms | None:
