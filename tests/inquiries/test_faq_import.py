@@ -275,3 +275,10 @@ def test_shipped_faq_files_are_valid() -> None:
     assert len(reports) == len(files)
     assert all(r.rows > 0 for r in reports)
     assert faq.seed_faq()[0].already_imported_at is not None
+
+
+def test_japanese_column_names_are_understood() -> None:
+    data = "番号,質問,回答\nq-1,ごみの日はいつですか,地区ごとに決まっています。\n".encode("cp932")
+    report = faq.import_csv(data, "faq.csv")
+    assert report.created == 1
+    assert FaqText.objects.get(entry__key="q-1", language="ja").question == "ごみの日はいつですか"

@@ -57,6 +57,22 @@ OPTIONAL_COLUMNS = (
     "procedures",
     "review_on",
 )
+#: Column names as Japanese spreadsheets write them → ours.
+HEADER_ALIASES = {
+    "番号": "id",
+    "no": "id",
+    "no.": "id",
+    "質問": "question",
+    "問い": "question",
+    "回答": "answer",
+    "答え": "answer",
+    "分類": "category",
+    "カテゴリ": "category",
+    "カテゴリー": "category",
+    "言語": "language",
+    "担当課": "department",
+    "キーワード": "keywords",
+}
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -276,6 +292,7 @@ def _parse(text: str) -> _Parsed:
     except csv.Error as exc:
         raise FaqImportError([RowError(1, _("The file is not valid CSV: %s") % exc)]) from None
     header = [unicodedata.normalize("NFKC", h).strip().lower() for h in header_cells]
+    header = [HEADER_ALIASES.get(h, h) for h in header]
     warnings: list[str] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
