@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_faq_list_is_cached_and_an_edit_shows_at_once(settings: Any) -> None:
     settings.PAGE_CACHE_SECONDS = 60
-    entry = faq.create_entry(key="gomi-900", question="粗大ごみの出し方", answer="予約してください。")
+    entry = faq.create_entry(
+        key="gomi-900", question="粗大ごみの出し方", answer="予約してください。"
+    )
     visitor = Client()
     url = reverse("inquiries:faq") + "?q=粗大ごみ"
     first = visitor.get(url)

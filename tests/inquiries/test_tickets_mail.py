@@ -237,3 +237,194 @@ def test_answers_by_email_carry_the_reference(
     answer = smtp_server.last_to("hanako@example.jp")
     assert f"[{ticket.reference}]" in str(answer["Subject"])
     assert "粗大ごみ受付センター" in answer.get_content()
+
+
+# --- outgoing mail: threading and loops (RFC 3834) -----------------------------------------
+
+
+def test_the_acknowledgement_is_an_auto_reply_in_the_residents_thread(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any, settings: Any
+) -> None:
+    settings.INQUIRIES_EMAIL_ADDRESS = "toiawase@city.iga.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = mail_in.receive(iso2022jp_mail())
+    assert ticket is not None
+    ack = smtp_server.last_to("hanako@example.jp")
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] == "<m1@example.jp>"
+    assert ack["References"] == "<m1@example.jp>"
+    assert ack["Message-ID"] == f"<{ticket.reference}.received@city.iga.example>"
+    assert ack["Reply-To"] == "toiawase@city.iga.example"
+    assert tickets.reference_of_message_id(str(ack["Message-ID"])) == ticket.reference
+
+
+def test_a_web_ticket_acknowledgement_has_no_in_reply_to(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = tickets.create_ticket(
+            subject="ごみ", body="質問です", channel="web", email="taro@example.jp"
+        )
+    ack = smtp_server.last_to("taro@example.jp")
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] is None and ack["References"] is None
+    assert ack["Message-ID"] == tickets.ack_message_id(ticket)
+
+
+def test_acknowledgements_to_one_address_are_rate_limited(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any
+) -> None:
+    total = tickets.ACK_LIMIT + 2
+    for number in range(total):
+        with django_capture_on_commit_callbacks(execute=True):
+            mail_in.receive(
+                utf8_mail(
+                    f"Question {number}",
+                    f"Body {number}",
+                    sender="loop@example.com",
+                    message_id=f"<loop{number}@example.com>",
+                )
+            )
+    assert Ticket.objects.filter(email="loop@example.com").count() == total  # nothing lost
+    acks = [m for m in smtp_server.messages if "loop@example.com" in str(m["To"])]
+    assert len(acks) == tickets.ACK_LIMIT
+    # Another address is not held back.
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_in.receive(
+            utf8_mail("Hi", "Question", sender="other@example.com", message_id="<o1@x>")
+        )
+    assert smtp_server.last_to("other@example.com")["Auto-Submitted"] == "auto-replied"
+
+
+def test_bounces_list_mail_and_our_own_auto_replies_are_never_answered(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any
+) -> None:
+    null_sender = utf8_mail(
+        "Delivery failure", "x", sender="mx@example.jp", message_id="<b1@x>", Return_Path="<>"
+    )
+    listed = utf8_mail(
+        "Newsletter", "x", sender="news@example.jp", message_id="<b2@x>", List_Id="<l.example.jp>"
+    )
+    generated = utf8_mail(
+        "Notice", "x", sender="bot@example.jp", message_id="<b3@x>", Auto_Submitted="auto-generated"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_in.receive(null_sender) is None
+        assert mail_in.receive(listed) is None
+        assert mail_in.receive(generated) is None
+    assert Ticket.objects.count() == 0
+    assert smtp_server.messages == []
+
+
+def test_a_reply_to_our_answer_threads_by_message_id(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any
+) -> None:
+    from cityhall.people.models import Department
+    from tests.conftest import make_staff
+
+    ticket = mail_in.receive(iso2022jp_mail())
+    assert ticket is not None
+    clerk = make_staff("gomi@city.iga.example", "clerk", "kankyo-seisaku")
+    tickets.route(
+        ticket,
+        make_staff("koho@city.iga.example", "clerk", "koho-kocho"),
+        Department.objects.get(code="kankyo-seisaku"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message = tickets.reply(ticket, clerk, "お電話ください。")
+    answer = smtp_server.last_to("hanako@example.jp")
+    assert answer["Auto-Submitted"] is None  # written by a person (RFC 3834 §5)
+    assert answer["Message-ID"] == tickets.answer_message_id(message)
+    assert answer["In-Reply-To"] == "<m1@example.jp>"
+    assert str(answer["References"]).split() == ["<m1@example.jp>", tickets.ack_message_id(ticket)]
+    # The resident answers without the reference in the subject: In-Reply-To finds it.
+    again = utf8_mail(
+        "Re: ありがとうございます",
+        "わかりました",
+        sender="hanako@example.jp",
+        message_id="<m9@example.jp>",
+        In_Reply_To=str(answer["Message-ID"]),
+    )
+    joined = mail_in.receive(again)
+    assert joined is not None and joined.pk == ticket.pk
+    # A second answer threads under the resident's latest mail.
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.reply(ticket, clerk, "承知しました。")
+    second = smtp_server.last_to("hanako@example.jp")
+    assert second["In-Reply-To"] == "<m9@example.jp>"
+    assert "<m9@example.jp>" in str(second["References"])
+
+
+def test_queue_email_headers_are_optional_and_checked(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any
+) -> None:
+    from cityhall.core.mail import queue_email
+
+    context = {"reference": "Q-2025-000001", "subject": "x", "sla_days": 3}
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email("plain@example.jp", "inquiries/email/ticket_received", context, "en")
+        queue_email(
+            "headed@example.jp",
+            "inquiries/email/ticket_received",
+            context,
+            "en",
+            headers={"X-Test": " a \r\n b ", "Empty": ""},
+        )
+    plain = smtp_server.last_to("plain@example.jp")
+    assert plain["X-Test"] is None and plain["Message-ID"]
+    headed = smtp_server.last_to("headed@example.jp")
+    assert headed["X-Test"] == "a b" and headed["Empty"] is None
+    with pytest.raises(ValueError):
+        queue_email(
+            "x@example.jp", "inquiries/email/ticket_received", context, "en", headers={"A:B": "c"}
+        )
+
+
+# --- telling the department ---------------------------------------------------------------
+
+
+def test_the_department_is_told_with_minimal_data(
+    django_capture_on_commit_callbacks: Any, smtp_server: Any, settings: Any
+) -> None:
+    from cityhall.inquiries.models import RoutingRule
+    from cityhall.people.models import Department
+    from tests.conftest import make_staff
+
+    gomi = Department.objects.get_or_create(code="kankyo-seisaku", defaults={"name": "環境"})[0]
+    gomi.email = "gomi@city.iga.example"
+    gomi.save()
+    triage = Department.objects.get_or_create(code="koho-kocho", defaults={"name": "広報"})[0]
+    triage.email = "koho@city.iga.example"
+    triage.save()
+    settings.INQUIRIES_ROUTING_THRESHOLD = 1.1  # no classifier routing
+    RoutingRule.objects.create(words="粗大ごみ", department=gomi)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = mail_in.receive(iso2022jp_mail())
+    assert ticket is not None and ticket.department == gomi
+    told = [m for m in smtp_server.messages if "gomi@city.iga.example" in str(m["To"])]
+    assert len(told) == 1
+    notice = told[0]
+    text = notice.get_content()
+    assert ticket.reference in str(notice["Subject"]) and ticket.subject in str(notice["Subject"])
+    assert "/staff/" in text and str(ticket.pk) in text and ticket.reference in text
+    assert "hanako" not in text and "伊賀 花子" not in text and "ソファ" not in text
+    assert notice["Auto-Submitted"] == "auto-generated"
+    assert not any("koho@" in str(m["To"]) for m in smtp_server.messages)
+
+    # A triage ticket tells the triage department; routing by staff tells the new one.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = tickets.create_ticket(subject="質問", body="よくわからない", channel="web")
+    assert other.department is None
+    to_triage = smtp_server.last_to("koho@city.iga.example")
+    assert other.reference in str(to_triage["Subject"])
+    clerk = make_staff("koho-clerk@city.iga.example", "clerk", "koho-kocho")
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.route(other, clerk, gomi)
+    told = [m for m in smtp_server.messages if "gomi@city.iga.example" in str(m["To"])]
+    assert len(told) == 2 and other.reference in str(told[-1]["Subject"])
+    # Routed again to the same department: nobody is told twice; no address: no mail.
+    count = len(smtp_server.messages)
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.route(other, clerk, gomi)
+        tickets.route(other, clerk, Department.objects.create(code="no-mail", name="無"))
+    assert len(smtp_server.messages) == count

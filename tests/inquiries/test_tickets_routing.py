@@ -169,8 +169,22 @@ def test_below_the_threshold_goes_to_triage_with_the_guess(settings: Any) -> Non
     assert ticket.department is None
     assert ticket.routed_by == Ticket.RoutedBy.TRIAGE
     assert ticket.confidence is not None and 0 < ticket.confidence < 0.999
-    guess = tickets.guess_of(ticket)
-    assert guess is not None and guess["guess"] == "kosodate-shien"
+    assert ticket.suggested_department == departments["kosodate-shien"]
+    event = ticket.messages.get(kind=TicketMessage.Kind.EVENT).body
+    assert "子育て支援課" in event or "kosodate-shien" in event
+    assert f"{round(ticket.confidence * 100)} %" in event
+    assert not event.startswith("route:")  # readable, not a machine format
+
+
+def test_routed_tickets_carry_no_suggestion(settings: Any) -> None:
+    departments = _departments()
+    _train(departments)
+    settings.INQUIRIES_ROUTING_THRESHOLD = 0.3
+    ticket = tickets.create_ticket(
+        subject="児童手当について", body="児童手当の申請方法を知りたい", channel="web"
+    )
+    assert ticket.department == departments["kosodate-shien"]
+    assert ticket.suggested_department is None
 
 
 def test_faq_entries_bootstrap_the_classifier(settings: Any) -> None:

@@ -169,8 +169,16 @@ def test_triage_staff_see_the_guess_and_route(client: Any, settings: Any) -> Non
     assert ticket.department is None
     triage = make_staff("koho@city.iga.example", "clerk", "koho-kocho")
     login_staff(_en(client), triage)
+    assert ticket.suggested_department == _dept("kosodate-shien")
+    percent = round((ticket.confidence or 0) * 100)
+    name = _dept("kosodate-shien").localized_name("en")
     listing = client.get(reverse("inqstaff:tickets") + "?triage=on").content.decode()
-    assert ticket.reference in listing and "Guess:" in listing
+    assert ticket.reference in listing and f"Suggested: {name} ({percent} %)" in listing
+    page = client.get(reverse("inqstaff:ticket", args=[ticket.pk])).content.decode()
+    assert f"Suggested: {name} ({percent} %)" in page
+    assert "Route to the suggested department" in page
+    assert f'name="department" value="{_dept("kosodate-shien").pk}"' in page
+    assert "csrfmiddlewaretoken" in page
     response = client.post(
         reverse("inqstaff:ticket_route", args=[ticket.pk]),
         {"department": _dept("kosodate-shien").pk},
@@ -178,6 +186,15 @@ def test_triage_staff_see_the_guess_and_route(client: Any, settings: Any) -> Non
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.department.code == "kosodate-shien" and ticket.routed_by == "staff"
+    assert ticket.suggested_department is None
+    assert AuditEvent.objects.filter(
+        action="inquiries.ticket.routed", details__suggestion=True
+    ).exists()
+    history = client.get(reverse("inqstaff:ticket", args=[ticket.pk])).content.decode()
+    assert "Route to the suggested department" not in history
+    events = list(ticket.messages.filter(kind="event").values_list("body", flat=True))
+    assert len(events) == 2 and not any(e.startswith(("route:", "routed:")) for e in events)
+    assert all(e in history for e in events)
     # Rules and templates pages for triage staff.
     page = client.post(
         reverse("inqstaff:rules"),

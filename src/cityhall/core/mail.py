@@ -52,14 +52,35 @@ def queue_email(
     context: dict[str, Any],
     language: str,
     attachments: list[Attachment] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Queue after the surrounding transaction commits, so no mail leaves for rolled-back work.
 
     ``attachments`` (optional): ``(filename, bytes or str, mimetype)`` tuples.
+    ``headers`` (optional): extra header fields, e.g. ``Message-ID``, ``In-Reply-To``,
+    ``References``, ``Auto-Submitted`` (RFC 3834).
     """
     subject, text, html = render_email(template, context, language)
     encoded = encode_attachments(attachments)
-    if encoded is None:
-        transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html))
-    else:
-        transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html, encoded))
+    extra = clean_headers(headers)
+    kwargs: dict[str, Any] = {}
+    if encoded is not None:
+        kwargs["attachments"] = encoded
+    if extra:
+        kwargs["headers"] = extra
+    transaction.on_commit(lambda: send_email.enqueue([to], subject, text, html, **kwargs))
+
+
+def clean_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Header fields as plain strings, without empty values or line breaks (no injection)."""
+    if not headers:
+        return None
+    cleaned: dict[str, str] = {}
+    for name, value in headers.items():
+        name = str(name).strip()
+        value = " ".join(str(value).split())
+        if not name or not all(33 <= ord(c) <= 126 and c != ":" for c in name):
+            raise ValueError(f"bad e-mail header name {name!r}")
+        if value:
+            cleaned[name] = value
+    return cleaned or None

@@ -15,13 +15,15 @@ def send_email(
     text: str,
     html: str = "",
     attachments: list[list[str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> int:
     """Send one e-mail (multipart text + HTML) through the configured backend.
 
     ``attachments``: ``[filename, base64 content, mimetype]`` triples (JSON-serialisable,
     as task arguments must be); see :func:`cityhall.core.mail.encode_attachments`.
+    ``headers``: extra header fields (``Message-ID``, ``In-Reply-To``, ``Auto-Submitted``…).
     """
-    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to, headers=headers or None)
     if html:
         message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments or []:

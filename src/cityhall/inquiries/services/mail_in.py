@@ -6,11 +6,13 @@
 - parses with :mod:`email` (``policy.default``): MIME-word subjects in ISO-2022-JP or
   UTF-8 are decoded, the text/plain part is preferred (else the HTML part, stripped);
 - drops quoted replies and signatures, roughly (``>`` lines, "On … wrote:", "-- ");
-- ignores auto-replies and bounces (``Auto-Submitted``, ``Precedence: bulk``,
-  mailer-daemon) and messages over :data:`MAX_BYTES`;
+- ignores auto-replies and bounces (``Auto-Submitted``, ``Precedence: bulk``, list mail,
+  an empty ``Return-Path``, mailer-daemon; RFC 3834 §2) and messages over :data:`MAX_BYTES`:
+  they are never acknowledged;
 - reads each Message-ID once: the same mail again adds nothing;
 - appends a reply to our acknowledgement (subject with ``[Q-YYYY-NNNNNN]``, or
-  In-Reply-To/References naming a message of the ticket) to that ticket — only when the
+  In-Reply-To/References naming a message of the ticket or one of our own Message-IDs)
+  to that ticket — only when the
   sender is the ticket's own address; anything else opens a new ticket.
 """
 
@@ -119,6 +121,10 @@ def is_auto_reply(message: EmailMessage, address: str) -> bool:
         return True
     if message.get("X-Autoreply") or message.get("X-Autorespond"):
         return True
+    if message.get("List-Id") or message.get("List-Unsubscribe"):
+        return True
+    if str(message.get("Return-Path", "x")).strip() == "<>":
+        return True
     if message.get_content_type() == "multipart/report":
         return True
     local = address.split("@", 1)[0].lower()
@@ -147,7 +153,11 @@ def _thread_of(message: EmailMessage, subject: str, address: str) -> Ticket | No
         ids = _message_ids(str(message.get("In-Reply-To", ""))) + _message_ids(
             str(message.get("References", ""))
         )
-        if ids:
+        for reference in filter(None, map(tickets.reference_of_message_id, ids)):
+            candidate = Ticket.objects.filter(reference=reference).first()
+            if candidate is not None:
+                break
+        if ids and candidate is None:
             found = (
                 TicketMessage.objects.filter(email_message_id__in=ids)
                 .select_related("ticket")

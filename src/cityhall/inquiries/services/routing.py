@@ -10,8 +10,8 @@ In order:
    over ``analysis.terms``, trained on tickets already routed to a department (the triage
    department excluded) and on the FAQ entries that name a department. When its
    probability reaches ``INQUIRIES_ROUTING_THRESHOLD`` the ticket goes there.
-3. Otherwise **triage**: no department; the best guess and its confidence stay on the
-   ticket's routing event for the triage clerk.
+3. Otherwise **triage**: no department; the best guess is kept as the ticket's
+   ``suggested_department`` (with its ``confidence``) for the triage clerk.
 
 The classifier behaves like a service with a time budget: the trained model is cached per
 process and rebuilt when the number of training tickets or FAQ entries changes, or after
@@ -58,6 +58,8 @@ class Routing:
     #: The classifier's best department code, also when it was not confident enough.
     guess: str = ""
     rule_id: int | None = None
+    #: For triage only: the department of ``guess`` (the triage clerk's suggestion).
+    suggested: Department | None = None
 
     def as_details(self) -> dict[str, Any]:
         return {
@@ -209,4 +211,10 @@ def route(subject: str, body: str) -> Routing:
         return Routing(
             department, Ticket.RoutedBy.CLASSIFIER, prediction.confidence, prediction.label
         )
-    return Routing(None, Ticket.RoutedBy.TRIAGE, prediction.confidence, prediction.label)
+    return Routing(
+        None,
+        Ticket.RoutedBy.TRIAGE,
+        prediction.confidence,
+        prediction.label,
+        suggested=department,
+    )

@@ -10,9 +10,11 @@ Every change runs in a transaction with an audit entry; every read by staff is a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -43,6 +45,8 @@ from cityhall.notices.services import preferences
 from cityhall.people.models import Consent, Department, Role, StaffAssignment, User
 from cityhall.people.services import accounts
 from cityhall.procedures.services.cases import add_working_days, is_working_day
+
+log = logging.getLogger(__name__)
 
 REFERENCE_RE = re.compile(r"Q-\d{4}-\d{6}")
 #: Statuses a clerk still has to act on (the board's badge).
@@ -128,31 +132,185 @@ def _email_context(ticket: Ticket, language: str) -> dict[str, Any]:
     }
 
 
+def _percent(confidence: float | None) -> int:
+    return round((confidence or 0.0) * 100)
+
+
+def _department_name(department: Department | None) -> str:
+    if department is None:
+        return _("the triage queue")
+    return department.localized_name()
+
+
+def event_text(result: routing.Routing) -> str:
+    """The routing event of a new ticket, readable in the history (the city's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if result.department is not None and result.routed_by == Ticket.RoutedBy.RULE:
+            return _("Routed to %(department)s by a routing rule.") % {
+                "department": _department_name(result.department)
+            }
+        if result.department is not None:
+            return _("Routed to %(department)s by the classifier (%(percent)d %% sure).") % {
+                "department": _department_name(result.department),
+                "percent": _percent(result.confidence),
+            }
+        if result.suggested is not None:
+            return _(
+                "Waiting in the triage queue. Suggested department: %(department)s "
+                "(%(percent)d %%)."
+            ) % {
+                "department": _department_name(result.suggested),
+                "percent": _percent(result.confidence),
+            }
+        return _("Waiting in the triage queue.")
+
+
 def _routing_event(ticket: Ticket, result: routing.Routing) -> None:
     TicketMessage.objects.create(
-        ticket=ticket, kind=TicketMessage.Kind.EVENT, body=event_body(result)
+        ticket=ticket, kind=TicketMessage.Kind.EVENT, body=event_text(result)
     )
 
 
-def event_body(result: routing.Routing) -> str:
-    """A routing event in a fixed, language-free form (shown translated to staff)."""
-    confidence = "" if result.confidence is None else f"{result.confidence:.3f}"
-    return f"route:{result.routed_by} guess={result.guess or '-'} confidence={confidence or '-'}"
+# --- e-mail threading and loops (RFC 3834, RFC 5322 §3.6.4) ------------------------------------
+
+#: Acknowledgements to one address per :data:`ACK_WINDOW`, so that two autoresponders
+#: cannot ping-pong (RFC 3834 §2).
+ACK_LIMIT = 5
+ACK_WINDOW = dt.timedelta(hours=1)
+#: Our own Message-IDs: ``<Q-YYYY-NNNNNN.received@domain>`` (acknowledgement) and
+#: ``<Q-YYYY-NNNNNN.<message pk>.answer@domain>`` (a clerk's answer).
+OUR_MESSAGE_ID_RE = re.compile(r"^<(Q-\d{4}-\d{6})\.(?:received|\d+\.answer)@([^<>\s]+)>$")
 
 
-EVENT_RE = re.compile(r"^route:(\w+) guess=(\S+) confidence=(\S+)$")
+def mail_domain() -> str:
+    """The domain of our Message-IDs: the inquiry mailbox's, else the site's host."""
+    address = str(settings.INQUIRIES_EMAIL_ADDRESS or "")
+    if "@" in address:
+        return address.rsplit("@", 1)[1].strip(" <>").lower()
+    return (urlsplit(settings.SITE_URL).hostname or "localhost").lower()
 
 
-def parse_event(body: str) -> dict[str, Any] | None:
-    match = EVENT_RE.match(body)
-    if not match:
-        return None
-    routed_by, guess, confidence = match.groups()
-    return {
-        "routed_by": routed_by,
-        "guess": "" if guess == "-" else guess,
-        "confidence": None if confidence == "-" else float(confidence),
+def ack_message_id(ticket: Ticket) -> str:
+    return f"<{ticket.reference}.received@{mail_domain()}>"
+
+
+def answer_message_id(message: TicketMessage) -> str:
+    return f"<{message.ticket.reference}.{message.pk}.answer@{mail_domain()}>"
+
+
+def reference_of_message_id(message_id: str) -> str:
+    """The ticket reference named by one of our Message-IDs, else ``""``."""
+    match = OUR_MESSAGE_ID_RE.match(message_id.strip())
+    if match and match.group(2).lower() == mail_domain():
+        return match.group(1)
+    return ""
+
+
+def _real_message_id(message_id: str | None) -> str:
+    """A resident's Message-ID worth referring to (not one we made up for a mail without)."""
+    if not message_id or message_id.endswith("@no-message-id>"):
+        return ""
+    return message_id
+
+
+def ack_headers(ticket: Ticket) -> dict[str, str]:
+    """The acknowledgement is an automatic reply (``Auto-Submitted: auto-replied``)."""
+    headers = {
+        "Message-ID": ack_message_id(ticket),
+        "Auto-Submitted": "auto-replied",
+        "Reply-To": str(settings.INQUIRIES_EMAIL_ADDRESS or ""),
     }
+    source = _real_message_id(ticket.source_message_id)
+    if source:
+        headers["In-Reply-To"] = source
+        headers["References"] = source
+    return headers
+
+
+def answer_headers(ticket: Ticket, message: TicketMessage) -> dict[str, str]:
+    """A clerk's answer is written by a person: no ``Auto-Submitted``; it threads under the
+    resident's last e-mail (or our acknowledgement)."""
+    ids = list(
+        ticket.messages.filter(kind=TicketMessage.Kind.RESIDENT, email_message_id__isnull=False)
+        .order_by("created_at", "pk")
+        .values_list("email_message_id", flat=True)
+    )
+    resident_ids = [i for i in (_real_message_id(i) for i in ids) if i]
+    source = _real_message_id(ticket.source_message_id)
+    references: list[str] = []
+    for candidate in [source, ack_message_id(ticket), *resident_ids]:
+        if candidate and candidate not in references:
+            references.append(candidate)
+    in_reply_to = resident_ids[-1] if resident_ids else ack_message_id(ticket)
+    return {
+        "Message-ID": answer_message_id(message),
+        "In-Reply-To": in_reply_to,
+        "References": " ".join(references[-10:]),
+        "Reply-To": str(settings.INQUIRIES_EMAIL_ADDRESS or ""),
+    }
+
+
+def may_acknowledge(ticket: Ticket, to: str, now: dt.datetime | None = None) -> bool:
+    """Fewer than :data:`ACK_LIMIT` other tickets from this address in :data:`ACK_WINDOW`."""
+    since = (now or timezone.now()) - ACK_WINDOW
+    recent = (
+        Ticket.objects.filter(created_at__gte=since)
+        .filter(Q(email__iexact=to) | Q(resident__email__iexact=to))
+        .exclude(pk=ticket.pk)
+        .count()
+    )
+    return recent < ACK_LIMIT
+
+
+def _acknowledge(ticket: Ticket) -> None:
+    to = _resident_email(ticket)
+    if not to:
+        return
+    if not may_acknowledge(ticket, to, ticket.created_at):
+        log.info("no acknowledgement for %s: too many to the same address", ticket.reference)
+        return
+    queue_email(
+        to,
+        "inquiries/email/ticket_received",
+        _email_context(ticket, ticket.language),
+        ticket.language,
+        headers=ack_headers(ticket),
+    )
+
+
+# --- telling the department ----------------------------------------------------------------------
+
+
+def staff_url(ticket: Ticket) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("inqstaff:ticket", args=[ticket.pk])
+
+
+def notify_department(ticket: Ticket, department: Department | None) -> bool:
+    """One e-mail to the department's address (the triage department's for the triage
+    queue): reference, subject and the staff link only — no other personal data."""
+    if department is None:
+        department = Department.objects.filter(
+            code=settings.INQUIRIES_TRIAGE_DEPARTMENT, is_active=True
+        ).first()
+    if department is None or not department.email:
+        return False
+    language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        department_name = department.localized_name()
+    queue_email(
+        department.email,
+        "inquiries/email/ticket_routed",
+        {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "department": department_name,
+            "triage": ticket.department_id is None,
+            "staff_url": staff_url(ticket),
+        },
+        language,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    return True
 
 
 def create_ticket(
@@ -192,6 +350,9 @@ def create_ticket(
                         department=result.department,
                         routed_by=result.routed_by,
                         confidence=result.confidence,
+                        suggested_department=(
+                            result.suggested if result.department is None else None
+                        ),
                         conversation=conversation,
                         source_message_id=source_message_id[:300],
                         created_at=now,
@@ -223,14 +384,8 @@ def create_ticket(
                 "routing": result.as_details(),
             },
         )
-        to = _resident_email(ticket)
-        if to:
-            queue_email(
-                to,
-                "inquiries/email/ticket_received",
-                _email_context(ticket, ticket.language),
-                ticket.language,
-            )
+        _acknowledge(ticket)
+        notify_department(ticket, ticket.department)
     return ticket
 
 
@@ -313,7 +468,7 @@ class BoardFilters:
 def board(user: Any, filters: BoardFilters | None = None, page: int = 1) -> Page[Ticket]:
     """One page of the staff list: filtered, soonest due first (the audit notes the read)."""
     filters = filters or BoardFilters()
-    qs = visible(user).select_related("department", "assignee")
+    qs = visible(user).select_related("department", "assignee", "suggested_department")
     if filters.department:
         qs = qs.filter(department_id=filters.department)
     if filters.triage:
@@ -345,7 +500,9 @@ def board(user: Any, filters: BoardFilters | None = None, page: int = 1) -> Page
 def staff_ticket(user: Any, pk: int) -> Ticket | None:
     """The ticket for a member of staff; ``None`` when it does not exist or is not theirs."""
     ticket = (
-        Ticket.objects.select_related("department", "assignee", "resident", "conversation")
+        Ticket.objects.select_related(
+            "department", "assignee", "resident", "conversation", "suggested_department"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -367,33 +524,6 @@ def record_view(ticket: Ticket, request: HttpRequest | None, *, actor: Any = Non
         subject=ticket.resident_id,
         details={"reference": ticket.reference},
     )
-
-
-def guess_of(ticket: Ticket) -> dict[str, Any] | None:
-    """The routing event's guess and confidence (for the triage clerk)."""
-    for body in ticket.messages.filter(kind=TicketMessage.Kind.EVENT).values_list(
-        "body", flat=True
-    ):
-        parsed = parse_event(body)
-        if parsed:
-            return parsed
-    return None
-
-
-def guesses(tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    rows = TicketMessage.objects.filter(
-        ticket_id__in=[t.pk for t in tickets], kind=TicketMessage.Kind.EVENT
-    ).values_list("ticket_id", "body")
-    for ticket_id, body in rows:
-        parsed = parse_event(body)
-        if parsed and ticket_id not in found:
-            found[ticket_id] = parsed
-    codes = {g["guess"] for g in found.values() if g["guess"]}
-    names = {d.code: d for d in Department.objects.filter(code__in=codes)}
-    for guess in found.values():
-        guess["department"] = names.get(guess["guess"])
-    return found
 
 
 def assignable_staff(ticket: Ticket) -> QuerySet[User]:
@@ -463,6 +593,7 @@ def _notify_answer(ticket: Ticket, message: TicketMessage) -> None:
             "inquiries/email/ticket_answer",
             {**_email_context(ticket, language), "answer": message.body},
             language,
+            headers=answer_headers(ticket, message),
         )
 
 
@@ -538,8 +669,11 @@ def route(
         ):
             raise PermissionDenied
         before = ticket.department.code if ticket.department else None
+        previous = ticket.department
+        suggested = ticket.suggested_department_id
         ticket.department = department
         ticket.routed_by = Ticket.RoutedBy.STAFF
+        ticket.suggested_department = None
         if (
             ticket.assignee_id
             and not StaffAssignment.objects.filter(
@@ -547,12 +681,25 @@ def route(
             ).exists()
         ):
             ticket.assignee = None
-        ticket.save(update_fields=["department", "routed_by", "assignee", "updated_at"])
+        ticket.save(
+            update_fields=[
+                "department",
+                "routed_by",
+                "assignee",
+                "suggested_department",
+                "updated_at",
+            ]
+        )
+        accepted = suggested is not None and suggested == department.pk
+        with translation.override(settings.LANGUAGE_CODE):
+            names = {"from": _department_name(previous), "to": _department_name(department)}
+            text = (
+                _("Routed from %(from)s to the suggested department %(to)s.")
+                if accepted
+                else _("Routed from %(from)s to %(to)s.")
+            ) % names
         TicketMessage.objects.create(
-            ticket=ticket,
-            kind=TicketMessage.Kind.EVENT,
-            author=actor,
-            body=f"routed:{before or '-'}>{department.code}",
+            ticket=ticket, kind=TicketMessage.Kind.EVENT, author=actor, body=text
         )
         audit.record(
             "inquiries.ticket.routed",
@@ -560,8 +707,15 @@ def route(
             actor=actor,
             target=ticket,
             subject=ticket.resident_id,
-            details={"reference": ticket.reference, "from": before, "to": department.code},
+            details={
+                "reference": ticket.reference,
+                "from": before,
+                "to": department.code,
+                "suggestion": accepted,
+            },
         )
+        if previous is None or previous.pk != department.pk:
+            notify_department(ticket, department)
     return ticket
 
 

@@ -87,16 +87,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             channel=data.get("channel") or "",
         )
         page = tickets.board(user, filters, _page_number(request))
-        found = list(page)
-        guesses = tickets.guesses([t for t in found if t.department_id is None])
         rows = [
             {
                 "ticket": t,
                 "url": reverse("inqstaff:ticket", args=[t.pk]),
                 "overdue": tickets.is_overdue(t),
-                "guess": guesses.get(t.pk),
             }
-            for t in found
+            for t in page
         ]
     query = request.GET.copy()
     query.pop("page", None)
@@ -144,10 +141,7 @@ def _detail(
     can_route = permissions.can_triage(request.user) or permissions.is_admin(request.user)
     if route_form is None and (can_route or ticket.department_id is not None):
         route_form = RouteForm(initial={"department": ticket.department_id})
-    thread = []
-    for message in tickets.staff_thread(ticket):
-        event = tickets.parse_event(message.body) if message.kind == "event" else None
-        thread.append({"message": message, "event": event})
+    thread = list(tickets.staff_thread(ticket))
     transcript = list(ticket.conversation.turns.all()) if ticket.conversation else []
     return _render(
         request,
@@ -157,7 +151,9 @@ def _detail(
             "thread": thread,
             "transcript": transcript,
             "overdue": tickets.is_overdue(ticket),
-            "guess": tickets.guesses([ticket]).get(ticket.pk),
+            "suggestion": (
+                ticket.suggested_department if can_route and ticket.department_id is None else None
+            ),
             "templates": templates,
             "reply_form": reply_form,
             "route_form": route_form,
