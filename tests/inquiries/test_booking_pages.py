@@ -197,6 +197,32 @@ def test_staff_generate_slots(client: Any) -> None:
     assert "0 / 2" in listing
 
 
+def test_staff_generate_slots_for_a_consultant(client: Any) -> None:
+    from tests.inquiries.test_booking_services import make_place
+
+    service, place = make_service(), make_place()
+    clerk = make_staff("clerk@city.iga.example", "clerk", "shimin-seikatsu")
+    consultant = make_staff("sodan@city.iga.example", "clerk", "shimin-seikatsu")
+    outsider = make_staff("other@city.iga.example", "clerk", "zeimu")
+    login_staff(client, clerk)
+    start = bookings.local_today() + dt.timedelta(days=1)
+    data = {
+        "service": service.pk,
+        "place": place.pk,
+        "day_from": start.isoformat(),
+        "day_to": (start + dt.timedelta(days=6)).isoformat(),
+        "weekdays": ["0", "1", "2", "3", "4"],
+        "times": "13:00",
+        "capacity": "1",
+    }
+    url = reverse("inqstaff:booking_slots")
+    refused = client.post(url, {**data, "staff": outsider.pk})
+    assert refused.status_code == 422 and not Slot.objects.exists()
+    assert client.post(url, {**data, "staff": consultant.pk}).status_code == 302
+    assert Slot.objects.exists()
+    assert set(Slot.objects.values_list("staff_id", flat=True)) == {consultant.pk}
+
+
 def test_api_services_and_slots(client: Any) -> None:
     slot = make_slot()
     services = client.get("/api/v1/booking/services").json()

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cityhall.inquiries.models import BookingService, Place
 from cityhall.inquiries.services import bookings
+from cityhall.people.models import User
+from cityhall.procedures.services.cases import department_staff, staff_label
 
 
 class BookForm(forms.Form):
@@ -78,13 +80,25 @@ class GenerateSlotsForm(forms.Form):
         help_text=_("24-hour times separated by spaces or commas, for example 09:00 10:00 14:30."),
     )
     capacity = forms.IntegerField(label=_("People per time"), min_value=1, max_value=50, initial=1)
+    staff = forms.ModelChoiceField(
+        label=_("Consultant"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Anyone on duty"),
+        help_text=_("The member of staff who takes these times (optional)."),
+    )
     skip_closed_days = forms.BooleanField(
         label=_("Skip public holidays and the year-end closure"), required=False, initial=True
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = bookings.managed_services(user)  # type: ignore[attr-defined]
+        services = bookings.managed_services(user)
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["staff"].queryset = department_staff(  # type: ignore[attr-defined]
+            services.values_list("department_id", flat=True)
+        )
+        self.fields["staff"].label_from_instance = staff_label  # type: ignore[attr-defined]
 
     def clean_times(self) -> list[dt.time]:
         raw = self.cleaned_data["times"].replace(",", " ").split()
@@ -108,6 +122,13 @@ class GenerateSlotsForm(forms.Form):
                 self.add_error("day_to", _("The end date is before the start date."))
             elif (end - start).days > 366:
                 self.add_error("day_to", _("Choose at most one year at a time."))
+        service, member = data.get("service"), data.get("staff")
+        if (
+            service
+            and member
+            and not department_staff([service.department_id]).filter(pk=member.pk).exists()
+        ):
+            self.add_error("staff", _("This member of staff does not work for that service."))
         return data
 
     def days(self) -> list[dt.date]:

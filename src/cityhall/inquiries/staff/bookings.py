@@ -84,7 +84,7 @@ def slots(request: HttpRequest) -> HttpResponse:
                 form.days(),
                 data["times"],
                 data["capacity"],
-                None,
+                data.get("staff"),
                 user=user,
                 request=request,
             )
