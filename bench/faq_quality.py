@@ -2,9 +2,11 @@
 
 Pure engine over the shipped FAQ CSVs (``src/cityhall/inquiries/data/faq/*.csv``; the small
 development corpus ``bench/data/faq_dev_corpus.csv`` when none is there yet) and an
-evaluation set of resident questions (``bench/data/faq_eval.csv`` and the development set
-``bench/data/faq_eval_dev.csv``: columns ``query,expected,language,kind``; ``expected`` may
-list several ids separated by ``|``). No Django, no database: it takes seconds.
+evaluation set of resident questions (``bench/data/faq_eval.csv``; the development set
+``bench/data/faq_eval_dev.csv`` over its own small corpus; the development set of kana-only
+and typo queries ``bench/data/faq_eval_dev_kana.csv`` over the shipped CSVs: columns
+``query,expected,language,kind``; ``expected`` may list several ids separated by ``|``).
+No Django, no database: it takes seconds.
 
 Systems: the character-bigram BM25 baseline (question + answer, no synonyms, no fields),
 Sudachi BM25 (words only, one field, no synonyms), the full engine, and the full engine
@@ -36,7 +38,11 @@ from cityhall.inquiries.search.synonyms import Synonyms  # noqa: E402
 
 FAQ_DIR = ROOT / "src" / "cityhall" / "inquiries" / "data" / "faq"
 DEV_CORPUS = HERE / "data" / "faq_dev_corpus.csv"
-EVAL_SETS = [HERE / "data" / "faq_eval.csv", HERE / "data" / "faq_eval_dev.csv"]
+EVAL_SETS = [
+    HERE / "data" / "faq_eval.csv",
+    HERE / "data" / "faq_eval_dev.csv",
+    HERE / "data" / "faq_eval_dev_kana.csv",
+]
 SYNONYMS = ROOT / "src" / "cityhall" / "inquiries" / "search" / "data" / "synonyms.txt"
 RESULTS = HERE / "results" / "faq_quality.json"
 GOAL_HIT1 = 0.5
@@ -136,6 +142,7 @@ def systems(docs: Sequence[Document], synonyms: Synonyms) -> list[tuple[str, Cal
                 EngineConfig(
                     single_field=True,
                     kinds={"w": 1.0, "v": 0.5},
+                    typo_weight=0.0,
                     japanese=JapaneseOptions(
                         split_compounds=False, readings=False, stop_words=False
                     ),
@@ -161,6 +168,18 @@ def systems(docs: Sequence[Document], synonyms: Synonyms) -> list[tuple[str, Cal
                     japanese=JapaneseOptions(readings=False),
                 ),
             ),
+        ),
+        (
+            "  without reading field (p)",
+            lambda: FaqEngine.build(
+                docs,
+                synonyms,
+                dataclasses.replace(full, kinds={k: v for k, v in full.kinds.items() if k != "p"}),
+            ),
+        ),
+        (
+            "  without typo correction",
+            lambda: FaqEngine.build(docs, synonyms, dataclasses.replace(full, typo_weight=0.0)),
         ),
         (
             "  without compound split (mode C only)",

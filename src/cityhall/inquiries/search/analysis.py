@@ -16,7 +16,8 @@ Chinese gets character bigrams.
 
 Terms carry a one-letter prefix naming their kind, so that the kinds never collide in one
 index: ``w:`` word, ``s:`` compound part, ``y:`` reading, ``g:`` character bigram,
-``v:`` tone-stripped Vietnamese syllable.
+``v:`` tone-stripped Vietnamese syllable (the engine adds ``r:`` reading bigrams, ``t:``
+Latin trigrams and ``p:`` n-grams of the folded reading, see :func:`reading_ngrams`).
 """
 
 from __future__ import annotations
@@ -597,3 +598,126 @@ def terms(text: str) -> list[str]:
     text = text[:20000]
     lang = detect_language(text)
     return [term for kind, term in analyze(text, lang) if kind in {"w", "s"}]
+
+
+# --- readings as a field (kana-only queries, homophone typos) -------------------------------
+
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
+_VOICE_MARKS = frozenset({"\u3099", "\u309a", "\u309b", "\u309c"})
+_HAS_HAN_RE = _HAN_RE
+_RUN_BREAK_POS = frozenset({"補助記号", "空白", "記号"})
+
+
+@dataclass(frozen=True)
+class ReadingOptions:
+    """How readings are folded before they are cut into n-grams (measured in the bench)."""
+
+    #: n-gram sizes of the reading field.
+    sizes: tuple[int, ...] = (2, 3)
+    #: Drop the long-vowel mark ー (かーど = かど).
+    long_vowel: bool = True
+    #: Small kana as large ones (しょ = しよ, っ = つ).
+    small_kana: bool = True
+    #: Voiced and semi-voiced marks dropped (が = か, ぱ = は).
+    voiced: bool = False
+
+
+DEFAULT_READING = ReadingOptions()
+
+
+def fold_reading(text: str, options: ReadingOptions = DEFAULT_READING) -> str:
+    """A reading folded for matching: hiragana, without ー / small kana / voicing as asked."""
+    text = fold(text)
+    if options.long_vowel:
+        text = text.replace("ー", "").replace("〜", "").replace("~", "")
+    if options.small_kana:
+        text = text.translate(_SMALL_KANA)
+    if options.voiced:
+        decomposed = unicodedata.normalize("NFD", text)
+        text = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _VOICE_MARKS))
+    return text
+
+
+def is_kana_only(text: str) -> bool:
+    """True when ``text`` has kana and no Han character (じゅうみんひょう とりたい)."""
+    return bool(_KANA_RE.search(text)) and not _HAS_HAN_RE.search(text)
+
+
+def reading_runs(text: str) -> list[str]:
+    """The reading (読み) of a Japanese text in hiragana, one string per run between
+    punctuation, spaces and ``|``. Kana-only text is taken as written: Sudachi often cuts
+    long kana words wrongly (じゅう|みん|ひょう), the characters themselves are the reading.
+    Words without a reading (unknown words, Latin letters) keep their folded surface."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.strip():
+        return []
+    if is_kana_only(text):
+        return _WORD_RE.findall(fold(text))
+    tok = _tokenizer()
+    mode_c, _ = _modes()
+    runs: list[str] = []
+    for chunk in _chunks(text):
+        try:
+            morphemes = tok.tokenize(chunk, mode_c)
+        except Exception:  # noqa: S112 - odd input must not break search
+            continue
+        current: list[str] = []
+        for m in [*morphemes, None]:
+            if m is not None and m.part_of_speech()[0] not in _RUN_BREAK_POS:
+                surface = m.surface()
+                if surface != "|":
+                    reading = m.reading_form()
+                    current.append(
+                        to_hiragana(reading) if _KANA_RE.match(reading) else fold(surface)
+                    )
+                    continue
+            if current:
+                runs.append("".join(current))
+            current = []
+    return runs
+
+
+def reading_ngrams(text: str, options: ReadingOptions = DEFAULT_READING) -> list[str]:
+    """Character n-grams (sizes in ``options``) of the folded reading runs of ``text``."""
+    grams: list[str] = []
+    for run in reading_runs(text):
+        folded = "".join(_WORD_RE.findall(fold_reading(run, options)))
+        if not folded:
+            continue
+        for n in options.sizes:
+            if len(folded) < n:
+                if n == min(options.sizes):
+                    grams.append(folded)
+                continue
+            grams.extend(folded[i : i + n] for i in range(len(folded) - n + 1))
+    return grams
+
+
+def typo_spans(text: str, max_words: int = 3) -> list[str]:
+    """Folded surfaces of 2 to ``max_words`` consecutive content morphemes of a Japanese
+    text, and of single morphemes the dictionary does not know (住民表 → 住民表; 市営往宅 →
+    往宅, 市営往宅): the candidates of typo correction, since Sudachi cuts a mistyped word
+    (婚因届, 在流カード) into short known pieces. A known single word (税金) is no typo."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.strip():
+        return []
+    tok = _tokenizer()
+    mode_c, _ = _modes()
+    spans: list[str] = []
+    for chunk in _chunks(text):
+        try:
+            morphemes = tok.tokenize(chunk, mode_c)
+        except Exception:  # noqa: S112 - odd input must not break search
+            continue
+        run: list[tuple[str, bool]] = []
+        for m in [*morphemes, None]:
+            if m is not None and m.part_of_speech()[0] not in _DROP_POS - {"接頭辞"}:
+                run.append((fold(m.surface()), bool(m.is_oov())))
+                continue
+            for start in range(len(run)):
+                if run[start][1]:
+                    spans.append(run[start][0])
+                for end in range(start + 2, min(start + max_words, len(run)) + 1):
+                    spans.append("".join(part for part, _ in run[start:end]))
+            run = []
+    return spans

@@ -99,6 +99,10 @@ class Bm25Index:
         self._lengths = []
         self._frozen = True
 
+    def terms(self) -> list[str]:
+        """The vocabulary of the frozen index."""
+        return list(self._idf)
+
     def document_frequency(self, term: str) -> int:
         ids = self._docs.get(term)
         return len(ids) if ids is not None else 0

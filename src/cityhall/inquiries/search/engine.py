@@ -15,18 +15,23 @@ Japanese one. An FAQ entry scores the best of its versions; one hit per entry.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cityhall.inquiries.search.analysis import (
     JapaneseOptions,
+    ReadingOptions,
     analyze,
     base_language,
     char_ngrams,
     detect_language,
+    is_kana_only,
     japanese_ngrams,
+    reading_ngrams,
     strip_accents,
+    typo_spans,
 )
 from cityhall.inquiries.search.bm25 import Bm25Index, FieldSpec
 from cityhall.inquiries.search.glossary import Glossary, default_glossary
@@ -59,15 +64,16 @@ def _default_fields() -> dict[str, FieldSpec]:
         "q": FieldSpec(weight=3.0, b=0.5),
         "k": FieldSpec(weight=2.0, b=0.3),
         "a": FieldSpec(weight=1.0, b=0.75),
+        "p": FieldSpec(weight=1.0, b=0.5),
     }
 
 
 def _default_kinds() -> dict[str, float]:
     # Query weight of each kind of term (see analysis): words, compound parts, readings,
     # character bigrams and reading bigrams (each shared among the query's bigrams),
-    # tone-stripped syllables,
-    # character trigrams of Latin words (shared likewise).
-    return {"w": 1.0, "s": 0.4, "y": 0.3, "g": 1.5, "r": 1.0, "v": 0.5, "t": 1.0}
+    # tone-stripped syllables, character trigrams of Latin words (shared likewise), and the
+    # n-grams of the reading field (shared likewise; for a kana-only query).
+    return {"w": 1.0, "s": 0.4, "y": 0.3, "g": 1.5, "r": 1.0, "v": 0.5, "t": 1.0, "p": 4.0}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,23 @@ class EngineConfig:
     delta: float = 0.5
     #: Weight of the Japanese score of a glossary-translated query (0 switches it off).
     glossary_weight: float = 1.0
+    #: Folding and n-gram sizes of the reading field ``p`` (question + keywords read in
+    #: hiragana; Japanese versions only).
+    reading: ReadingOptions = field(default_factory=ReadingOptions)
+    #: Query weight of the reading n-grams when the query has kanji (homophone typos such as
+    #: 住民表 for 住民票); ``kinds["p"]`` applies to kana-only queries.
+    reading_weight_kanji: float = 1.0
+    #: Query weight (times ``kinds["w"]``) of the words one substituted character away from
+    #: a query word or word sequence the index does not know (在流カード → 在留カード); shared
+    #: among the candidates. 0 switches typo correction off.
+    typo_weight: float = 1.0
+    #: Reading n-grams of a query found in more than this share of the documents are left
+    #: out (their weight is tiny and their postings long: speed).
+    reading_max_df: float = 0.1
+    #: ... but never when found in this many documents or fewer (small indexes).
+    reading_min_df: int = 50
+    #: At most this many corrections per unknown word.
+    max_typo_candidates: int = 4
 
 
 def _language_group(language: str) -> str:
@@ -112,6 +135,7 @@ class FaqEngine:
         self._synonyms = synonyms
         self._masks: dict[frozenset[str], bytearray] = {}
         self._expansions: dict[str, list[tuple[str, str]]] = {}
+        self._typo_keys = _substitution_keys(index.terms()) if config.typo_weight > 0 else {}
 
     @property
     def size(self) -> int:
@@ -143,6 +167,12 @@ class FaqEngine:
                 "k": cls._terms(doc.keywords, lang, config, "k"),
                 "a": cls._terms(doc.answer, lang, config, "a"),
             }
+            if lang == "ja" and "p" in config.kinds:
+                analysed["p"] = [
+                    f"p:{g}"
+                    for text in (doc.question, doc.keywords)
+                    for g in reading_ngrams(text, config.reading)
+                ]
             if config.single_field:
                 index.add({"all": [t for terms in analysed.values() for t in terms]})
             else:
@@ -204,22 +234,68 @@ class FaqEngine:
                     key = f"{kind}:{expanded}"
                     if kind == "w" and expanded not in direct and key not in weights:
                         weights[key] = config.synonym_weight * kinds.get("w", 1.0)
-        groups: list[tuple[str, list[str]]] = []
+        if lang == "ja" and self._typo_keys and "w" in kinds:
+            for term, weight in self._corrections(query).items():
+                if term not in weights:
+                    weights[term] = weight * kinds["w"]
+        groups: list[tuple[str, list[str], float]] = []
         if lang == "ja":
             written, read = japanese_ngrams(query)
-            groups = [("g", written), ("r", read)]
+            groups = [("g", written, kinds.get("g", 0.0)), ("r", read, kinds.get("r", 0.0))]
+            if "p" in kinds:
+                weight = kinds["p"] if is_kana_only(query) else config.reading_weight_kanji
+                groups.append(("p", reading_ngrams(query, config.reading), weight))
         elif lang == "zh":
-            groups = [("g", char_ngrams(query))]
+            groups = [("g", char_ngrams(query), kinds.get("g", 0.0))]
         else:
-            groups = [("t", _latin_trigrams(query))]
-        for kind, grams in groups:
-            if kind not in kinds or not grams:
+            groups = [("t", _latin_trigrams(query), kinds.get("t", 0.0))]
+        for kind, grams, weight in groups:
+            if kind not in kinds or not grams or weight <= 0:
                 continue
-            share = kinds[kind] / math.sqrt(len(grams))
+            share = weight / math.sqrt(len(grams))
+            max_df = (
+                max(config.reading_max_df * len(self._docs), config.reading_min_df)
+                if kind == "p"
+                else None
+            )
             for gram in grams:
                 key = f"{kind}:{gram}"
+                if max_df is not None and self._index.document_frequency(key) > max_df:
+                    continue
                 weights[key] = weights.get(key, 0.0) + share
         return weights
+
+    def _corrections(self, query: str) -> dict[str, float]:
+        """Known words one substituted character away from the query's unknown word
+        sequences (typos: 在流 → 在留, 婚因届 → 婚姻届), weighted by ``typo_weight``; a
+        sequence inside a longer corrected one is not corrected on its own."""
+        index = self._index
+        found: dict[str, list[str]] = {}
+        for span in sorted(set(typo_spans(query)), key=lambda s: (-len(s), s)):
+            if len(span) < 2 or len(span) > _MAX_TYPO_LEN:
+                continue
+            if len(span) < 4 and not _HAN_CHAR.search(span):
+                continue  # short kana words: too many neighbours
+            if index.document_frequency(f"w:{span}") or index.document_frequency(f"s:{span}"):
+                continue
+            if any(span in longer for longer in found):
+                continue
+            candidates: dict[str, int] = {}
+            for i in range(len(span)):
+                for candidate in self._typo_keys.get(f"{span[:i]}\0{span[i + 1 :]}", ()):
+                    if candidate != span:
+                        candidates[candidate] = index.document_frequency(f"w:{candidate}")
+            if candidates:
+                found[span] = sorted(candidates, key=lambda c: (-candidates[c], c))[
+                    : self._config.max_typo_candidates
+                ]
+        out: dict[str, float] = {}
+        for best in found.values():
+            share = self._config.typo_weight / math.sqrt(len(best))
+            for candidate in best:
+                key = f"w:{candidate}"
+                out[key] = max(out.get(key, 0.0), share)
+        return out
 
     def glossary_query(self, query: str, language: str | None = None) -> str:
         """The Japanese query a non-Japanese query is translated into ("" if none)."""
@@ -289,6 +365,25 @@ class FaqEngine:
 
 
 _JA = frozenset({"ja"})
+_MAX_TYPO_LEN = 8
+_HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _substitution_keys(vocabulary: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Japanese words of the index (``w:`` terms with a Han character, 2–8 characters, or
+    longer kana words) by each of their forms with one character blanked out."""
+    keys: dict[str, list[str]] = {}
+    for term in vocabulary:
+        if not term.startswith("w:"):
+            continue
+        word = term[2:]
+        if not 2 <= len(word) <= _MAX_TYPO_LEN or not word.isalnum() or word.isascii():
+            continue
+        if len(word) < 4 and not _HAN_CHAR.search(word):
+            continue
+        for i in range(len(word)):
+            keys.setdefault(f"{word[:i]}\0{word[i + 1 :]}", []).append(word)
+    return {key: tuple(words) for key, words in keys.items()}
 
 
 def _latin_trigrams(text: str) -> list[str]:
