@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import io
 import os
 import platform
 import sys
@@ -63,33 +64,62 @@ class Case:
     kind: str
 
 
+#: Japanese column names (as import-faq understands them) → ours.
+HEADER_ALIASES = {
+    "番号": "id",
+    "質問": "question",
+    "問い": "question",
+    "回答": "answer",
+    "答え": "answer",
+    "分類": "category",
+    "言語": "language",
+    "キーワード": "keywords",
+}
+
+
+def _read_text(path: Path) -> str:
+    """UTF-8 (with or without BOM) or CP932, like import-faq."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp932")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    header = [HEADER_ALIASES.get(h.strip(), h.strip().lower()) for h in next(reader, [])]
+    return [dict(zip(header, cells, strict=False)) for cells in reader]
+
+
 def load_documents(paths: Sequence[Path]) -> list[Document]:
     docs: list[Document] = []
     for path in paths:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if not row.get("id") or not (row.get("question") or "").strip():
-                    continue
-                docs.append(
-                    Document(
-                        id=row["id"].strip(),
-                        language=(row.get("language") or "ja").strip(),
-                        question=row.get("question") or "",
-                        answer=row.get("answer") or "",
-                        keywords=row.get("keywords") or "",
-                        category=row.get("category") or "",
-                    )
+        for row in _rows(path):
+            if not row.get("id") or not (row.get("question") or "").strip():
+                continue
+            docs.append(
+                Document(
+                    id=row["id"].strip(),
+                    language=(row.get("language") or "ja").strip(),
+                    question=row.get("question") or "",
+                    answer=row.get("answer") or "",
+                    keywords=row.get("keywords") or "",
+                    category=row.get("category") or "",
                 )
+            )
     return docs
 
 
 def corpus_paths(faq_dir: Path) -> list[Path]:
+    if faq_dir.is_file():
+        return [faq_dir]
     shipped = sorted(faq_dir.glob("*.csv"))
     return shipped or [DEV_CORPUS]
 
 
 def load_cases(path: Path) -> list[Case]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(_read_text(path), newline="") as handle:
         return [
             Case(
                 query=row["query"],
@@ -222,7 +252,10 @@ def run(faq_dir: Path, eval_paths: Sequence[Path], show_misses: bool) -> dict[st
     for set_name, cases in sets.items():
         docs = load_documents(corpora[set_name])
         corpus_info[set_name] = {
-            "files": [str(p.relative_to(ROOT)) for p in corpora[set_name]],
+            "files": [
+                str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
+                for p in corpora[set_name]
+            ],
             "documents": len(docs),
             "faq_entries": len({d.id for d in docs}),
         }
