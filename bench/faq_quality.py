@@ -136,8 +136,13 @@ def evaluate(engine: Engine, cases: Sequence[Case]) -> dict[str, Any]:
     hits = {1: 0, 3: 0, 10: 0}
     reciprocal = 0.0
     misses: list[dict[str, Any]] = []
+    right_scores: list[float] = []  # the top score when the first answer is right …
+    wrong_scores: list[float] = []  # … and when it is wrong: where CITYHALL_FAQ_MIN_SCORE goes
     for case in cases:
-        ranked = [faq_id for faq_id, _ in engine.search(case.query, case.language, limit=10)]
+        found = engine.search(case.query, case.language, limit=10)
+        ranked = [faq_id for faq_id, _ in found]
+        if found:
+            (right_scores if found[0][0] in case.expected else wrong_scores).append(found[0][1])
         rank = next((i + 1 for i, faq_id in enumerate(ranked) if faq_id in case.expected), None)
         if rank is not None:
             reciprocal += 1.0 / rank
@@ -155,8 +160,17 @@ def evaluate(engine: Engine, cases: Sequence[Case]) -> dict[str, Any]:
         "hit10": hits[10] / n,
         "mrr": reciprocal / n,
         "n": len(cases),
+        "top_score_right": _percentiles(right_scores, (0.05, 0.10, 0.50)),
+        "top_score_wrong": _percentiles(wrong_scores, (0.10, 0.50, 0.90)),
         "misses": misses,
     }
+
+
+def _percentiles(values: Sequence[float], points: Sequence[float]) -> list[float]:
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    return [round(ordered[min(int(len(ordered) * p), len(ordered) - 1)], 2) for p in points]
 
 
 def systems(docs: Sequence[Document], synonyms: Synonyms) -> list[tuple[str, Callable[[], Engine]]]:
@@ -337,6 +351,15 @@ def table(result: dict[str, Any]) -> str:
                 for r in rows
             ],
         )
+        full = next(r for r in rows if r["system"] == "full engine")
+        if full["top_score_right"] and full["top_score_wrong"]:
+            right, wrong = full["top_score_right"], full["top_score_wrong"]
+            out.append(
+                f"full engine's top score: right first answers p5/p10/p50 "
+                f"{right[0]}/{right[1]}/{right[2]}; wrong ones p10/p50/p90 "
+                f"{wrong[0]}/{wrong[1]}/{wrong[2]} (CITYHALL_FAQ_MIN_SCORE goes below the "
+                "right ones' p5)"
+            )
         out.append(f"full engine per kind ({set_name})")
         out += _grid(
             ("kind", "Hit@1", "Hit@3", "Hit@10", "MRR", "n"),
