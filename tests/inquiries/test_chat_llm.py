@@ -47,7 +47,7 @@ def test_grounded_cited_answer_is_shown_with_its_sources(llm_server: LlmServer) 
     assert request.body["model"] == "city-faq-model"
     prompt = request.prompt
     # the FAQ entries found, numbered, with id, question, answer and source
-    assert "[1] id: gomi-001" in prompt
+    assert "[1] FAQ id: gomi-001" in prompt
     assert "燃えるごみの収集日はいつですか" in prompt
     assert "燃えるごみは地区ごとに週2回収集します。" in prompt
     assert "https://www.city.iga.lg.jp/faq/gomi-001.html" in prompt
@@ -175,3 +175,34 @@ def test_strip_personal_keeps_dates_and_short_numbers() -> None:
     assert "2024-12-31" in cleaned and "3 袋" in cleaned
     assert "0595-22-2500" not in cleaned and "1234 5678" not in cleaned
     assert "example.co.jp" not in cleaned and cleaned.count("[phone]") == 2
+
+
+def test_procedure_pages_linked_from_the_faq_ground_the_answer(llm_server: LlmServer) -> None:
+    from django.urls import reverse
+
+    from cityhall.inquiries.models import FaqEntry
+    from cityhall.inquiries.services import search
+    from cityhall.inquiries.templatetags.chat_tags import cited_text
+    from cityhall.people.seed import load_departments
+    from cityhall.procedures.seed import load_procedures
+
+    load_departments()
+    load_procedures()
+    entries = make_faq()
+    FaqEntry.objects.filter(pk=entries["gomi-001"].pk).update(procedures=["katei-gomi"])
+    search.invalidate()
+    question = "燃えるごみの収集日はいつですか"
+    grounding = llm.sources(search.search(question, "ja"), "ja")
+    number = 1 + [s.key for s in grounding].index("katei-gomi")  # after the FAQ entries
+    assert grounding[number - 1].kind == "procedure" and number > 1
+    llm_server.reply(f"燃えるごみは週2回です[1]。出し方は手続きのページにあります[{number}]。")
+    reply = chat.ask(question=question, language="ja")
+    prompt = llm_server.requests[-1].body["messages"][1]["content"]
+    assert "Procedure page: katei-gomi" in prompt
+    assert reverse("procedures:detail", args=["katei-gomi"]) in prompt
+    assert reply.generated is not None
+    cited = {c.number: c for c in reply.generated.citations}
+    assert cited[number].kind == "procedure" and cited[number].key == "katei-gomi"
+    html = cited_text(reply.generated.text, cited)
+    assert reverse("procedures:detail", args=["katei-gomi"]) in html
+    assert reverse("inquiries:faq_entry", args=[cited[1].key]) in html

@@ -201,7 +201,7 @@ def replay(turn: ChatTurn, question: str, language: str) -> Reply:
     answers, clarify, nothing_found = decide(hits)
     generated = None
     if turn.generated and turn.text:
-        generated = llm.check(turn.text, llm.sources(hits))
+        generated = llm.check(turn.text, llm.sources(hits, language))
     return Reply(
         conversation=turn.conversation,
         question_turn=ChatTurn(role=ChatTurn.Role.RESIDENT, text=question),

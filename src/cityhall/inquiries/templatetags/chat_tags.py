@@ -18,7 +18,8 @@ _CITATION = re.compile(r"\[(\d{1,2})\]")
 
 @register.simple_tag
 def cited_text(text: str, citations: dict[int, Any]) -> SafeString:
-    """``text`` escaped, paragraphs kept, each ``[n]`` a link to the FAQ entry it cites."""
+    """``text`` escaped, paragraphs kept, each ``[n]`` a link to the FAQ entry or the
+    procedure page it cites."""
 
     def link(match: re.Match[str]) -> str:
         citation = citations.get(int(match.group(1)))
@@ -27,7 +28,10 @@ def cited_text(text: str, citations: dict[int, Any]) -> SafeString:
         return str(
             format_html(
                 '<a href="{}" class="chat-cite"><span class="visually-hidden">{} </span>[{}]</a>',
-                reverse("inquiries:faq_entry", args=[citation.key]),
+                reverse(
+                    "procedures:detail" if citation.kind == "procedure" else "inquiries:faq_entry",
+                    args=[citation.key],
+                ),
                 _("Source"),
                 citation.number,
             )
