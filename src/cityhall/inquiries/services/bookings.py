@@ -219,7 +219,9 @@ def book(
         except Slot.DoesNotExist:
             raise BookingError(_("This time does not exist."), "missing") from None
         check_bookable(slot, resident, interpreter_language, now)
-        if not take_place(slot.pk):
+        # Full when read: refuse without taking the row lock (most refusals at a rush end
+        # here). Free when read: the conditional UPDATE decides, under the lock.
+        if slot.booked >= slot.capacity or not take_place(slot.pk):
             raise BookingError(_("This time was just taken. Please choose another time."), "full")
         booking = _create_booking(slot, resident, interpreter_language, note.strip(), now)
         audit.record(
