@@ -177,6 +177,20 @@ def login_staff(client: Any, user: Any) -> Any:
     return client
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium under Playwright, per test module (for the browser and axe tests).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in
+    this thread while it is open, and browser tests elsewhere in the suite start their
+    own ``sync_playwright()``, which refuses to run inside a running loop.
+    """
+    from tests.e2e.helpers import launch_chromium
+
+    with launch_chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def clerk(db: Any) -> Any:
     return make_staff("clerk@city.iga.example", "clerk")

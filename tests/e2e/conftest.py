@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import AXE_RESULTS, PHONE, launch_chromium
+from tests.e2e.helpers import AXE_RESULTS, PHONE
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -63,18 +63,6 @@ def _in_process_work(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium under Playwright, per test module.
-
-    Module scope, not session: Playwright's sync API keeps an event loop running in
-    this thread while it is open, and browser tests elsewhere in the suite start their
-    own ``sync_playwright()``, which refuses to run inside a running loop.
-    """
-    with launch_chromium() as launched:
-        yield launched
 
 
 def _context_options(live_server: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ HTML_LANG = {
     "en": "en",
 }
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
 
 # axe-core: WCAG 2.0 / 2.1 / 2.2 at A and AA, plus Deque's best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -228,6 +229,32 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
     from axe_playwright_python.sync_playwright import Axe
 
     return Axe().run(page, options=AXE_OPTIONS).response["violations"]
+
+
+def assert_axe_clean(page: Any, what: str, width: int) -> None:
+    """axe-core finds nothing on the page and, at ``width``, nothing scrolls sideways."""
+    violations = run_axe(page)
+    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
+    assert_no_horizontal_scroll(page, width)
+
+
+def axe_context(
+    browser: Any, live_server: Any, client: Any | None, viewport: dict[str, int]
+) -> Any:
+    """A browser context for page checks: the viewport, no CSP (axe injects a script),
+    reduced motion, Japanese locale, and the test client's session when one is given."""
+    context = browser.new_context(
+        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
+    )
+    context.set_default_timeout(15_000)
+    if client is not None:
+        context.add_cookies(
+            [
+                {"name": k, "value": v, "url": live_server.url}
+                for k, v in session_cookie(client).items()
+            ]
+        )
+    return context
 
 
 def format_violations(violations: list[dict[str, Any]]) -> str:

@@ -5,7 +5,6 @@ nothing scrolls sideways."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,41 +14,18 @@ from cityhall.inquiries.models import Booking
 from cityhall.inquiries.services import bookings
 from tests.conftest import login_staff, make_resident, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_no_horizontal_scroll,
+    axe_context,
     format_violations,
-    launch_chromium,
     press,
     run_axe,
-    session_cookie,
     tab_to,
 )
 from tests.inquiries.test_booking_services import make_service, make_slot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _context(browser: Any, live_server: Any, client: Any | None, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    if client is not None:
-        context.add_cookies(
-            [
-                {"name": k, "value": v, "url": live_server.url}
-                for k, v in session_cookie(client).items()
-            ]
-        )
-    return context
 
 
 def _clean(page: Any, width: int) -> None:
@@ -62,7 +38,7 @@ def test_keyboard_only_booking_journey(browser: Any, live_server: Any, client: A
     slot = make_slot()
     resident = make_resident()
     client.force_login(resident)
-    context = _context(browser, live_server, client, DESKTOP)
+    context = axe_context(browser, live_server, client, DESKTOP)
     page = context.new_page()
     page.goto(live_server.url + reverse("inquiries:booking_slots", args=["raicho"]))
     book_url = reverse("inquiries:booking_book", args=["raicho", slot.pk])
@@ -102,7 +78,7 @@ def test_booking_pages_pass_axe(
     client.force_login(resident)
     width = viewport["width"]
 
-    anon = _context(browser, live_server, None, viewport)
+    anon = axe_context(browser, live_server, None, viewport)
     page = anon.new_page()
     for url in (
         reverse("inquiries:booking"),
@@ -114,7 +90,7 @@ def test_booking_pages_pass_axe(
         _clean(page, width)
     anon.close()
 
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     for url in (
         reverse("inquiries:booking_book", args=["gaikokujin-sodan", foreign_slot.pk]),
@@ -135,7 +111,7 @@ def test_booking_pages_pass_axe(
 
     clerk = make_staff("clerk@city.iga.example", "clerk", "shimin-seikatsu")
     login_staff(client, clerk)
-    staff = _context(browser, live_server, client, viewport)
+    staff = axe_context(browser, live_server, client, viewport)
     page = staff.new_page()
     day = bookings.timezone.localtime(slot.starts_at, bookings.TOKYO).date().isoformat()
     for url in (

@@ -5,35 +5,18 @@ scrolls sideways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
-    run_axe,
+    assert_axe_clean,
 )
 from tests.inquiries.test_chat_service import make_faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -53,13 +36,13 @@ def test_axe_on_chat_pages(
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + "/")
             assert page.locator(".chat-panel").count() == 1
-            _clean(page, f"home with the panel ({language})", width)
+            assert_axe_clean(page, f"home with the panel ({language})", width)
             page.goto(base + "/ask/")
-            _clean(page, f"empty ask page ({language})", width)
+            assert_axe_clean(page, f"empty ask page ({language})", width)
             page.goto(base + "/ask/?q=%E7%87%83%E3%81%88%E3%82%8B%E3%81%94%E3%81%BF")  # 燃えるごみ
             page.wait_for_load_state("load")
             assert page.locator(".chat-answer--first").count() == 1
-            _clean(page, f"answer ({language})", width)
+            assert_axe_clean(page, f"answer ({language})", width)
             # a follow-up that needs a choice, one that finds nothing, one that is bad
             for question, marker in (
                 ("粗大ごみの出し方", ".chat-clarify"),
@@ -72,31 +55,31 @@ def test_axe_on_chat_pages(
             page.locator(".chat-clarify + .chat-choices summary").first.click()
             page.locator("button[value=no]").first.click()
             page.locator(".chat-feedback__done").first.wait_for()
-            _clean(page, f"clarify, nothing found, did not help ({language})", width)
+            assert_axe_clean(page, f"clarify, nothing found, did not help ({language})", width)
             url = page.url.split("#")[0]
             page.goto(url)  # the same conversation as a whole page, no JavaScript swaps
             assert page.locator(".chat-nothing").count() == 1
-            _clean(page, f"whole conversation ({language})", width)
+            assert_axe_clean(page, f"whole conversation ({language})", width)
             page.fill("#chat-q", "🙂")
             page.locator("main form.chat-form button[type=submit]").click()
             page.locator(".chat-turn--error").wait_for()
-            _clean(page, f"bad question with htmx ({language})", width)
+            assert_axe_clean(page, f"bad question with htmx ({language})", width)
             page.goto(base + "/ask/?q=%20")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"bad question ({language})", width)
+            assert_axe_clean(page, f"bad question ({language})", width)
             page.goto(url)
             page.locator("main a[href$='/handover/']").first.click()
             page.wait_for_load_state("load")
-            _clean(page, f"hand-over form ({language})", width)
+            assert_axe_clean(page, f"hand-over form ({language})", width)
             page.fill("#id_email", "not-an-address")
             page.locator("#handover-form button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"hand-over form with errors ({language})", width)
+            assert_axe_clean(page, f"hand-over form with errors ({language})", width)
             page.fill("#id_email", "ana@example.com")
             page.locator("#handover-form button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#handover-reference").count() == 1
-            _clean(page, f"hand-over sent ({language})", width)
+            assert_axe_clean(page, f"hand-over sent ({language})", width)
     finally:
         context.close()

@@ -5,22 +5,15 @@ reference. And the same panel without JavaScript goes to the answer page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from cityhall.inquiries.models import ChatTurn, Ticket
-from tests.e2e.helpers import focused, launch_chromium, press, tab_to
+from tests.e2e.helpers import focused, press, tab_to
 from tests.inquiries.test_chat_service import make_faq
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
 
 
 def test_keyboard_only_ask_feedback_and_handover(

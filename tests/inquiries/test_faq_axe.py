@@ -5,7 +5,6 @@ desktop width and at 360 px, where nothing scrolls sideways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,45 +15,14 @@ from cityhall.inquiries.models import FaqEntry
 from cityhall.inquiries.services import faq
 from tests.conftest import login_staff, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
-    run_axe,
-    session_cookie,
+    assert_axe_clean,
+    axe_context,
 )
 from tests.inquiries.faq_support import csv_text, default_csv, department
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _context(browser: Any, live_server: Any, client: Any | None, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    if client is not None:
-        context.add_cookies(
-            [
-                {"name": k, "value": v, "url": live_server.url}
-                for k, v in session_cookie(client).items()
-            ]
-        )
-    return context
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 def _world() -> dict[str, Any]:
@@ -74,27 +42,27 @@ def test_axe_on_public_faq_pages(browser: Any, live_server: Any, viewport: dict[
     _world()
     base = live_server.url
     width = viewport["width"]
-    context = _context(browser, live_server, None, viewport)
+    context = axe_context(browser, live_server, None, viewport)
     page = context.new_page()
     try:
         for language in ("ja", "en"):
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("inquiries:faq"))
             assert page.locator("form[role=search]").count() == 1
-            _clean(page, f"faq ({language})", width)
+            assert_axe_clean(page, f"faq ({language})", width)
             page.goto(base + reverse("inquiries:faq") + "?q=%E7%B2%97%E5%A4%A7%E3%81%94%E3%81%BF")
-            _clean(page, f"faq search ({language})", width)
+            assert_axe_clean(page, f"faq search ({language})", width)
             page.goto(base + reverse("inquiries:faq") + "?category=garbage")
             assert page.locator("a[href='/faq/gomi-001/']").count() >= 1
-            _clean(page, f"faq category ({language})", width)
+            assert_axe_clean(page, f"faq category ({language})", width)
             for key in ("gomi-001", "tax-001"):
                 page.goto(base + reverse("inquiries:faq_entry", args=[key]))
-                _clean(page, f"faq entry {key} ({language})", width)
+                assert_axe_clean(page, f"faq entry {key} ({language})", width)
             # Feedback by a plain form post (no JavaScript needed).
             page.locator("#feedback button[value=yes]").click()
             page.wait_for_load_state("load")
             assert page.locator("#feedback [role=status]").count() == 1
-            _clean(page, f"faq entry after feedback ({language})", width)
+            assert_axe_clean(page, f"faq entry after feedback ({language})", width)
     finally:
         context.close()
     assert FaqEntry.objects.get(key="tax-001").helpful_count == 2
@@ -111,32 +79,32 @@ def test_axe_on_staff_faq_pages(
     bad.write_bytes(csv_text(",質問,回答,,,,,,,", "b-1,質問,,宇宙,,,,,,").encode("cp932"))
     base = live_server.url
     width = viewport["width"]
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     try:
         for language in ("ja", "en"):
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("inqstaff:faq"))
-            _clean(page, f"staff faq list ({language})", width)
+            assert_axe_clean(page, f"staff faq list ({language})", width)
             page.goto(base + reverse("inqstaff:faq") + "?q=gomi")
-            _clean(page, f"staff faq search ({language})", width)
+            assert_axe_clean(page, f"staff faq search ({language})", width)
             page.goto(base + reverse("inqstaff:faq_new"))
-            _clean(page, f"staff faq new ({language})", width)
+            assert_axe_clean(page, f"staff faq new ({language})", width)
             page.locator("main form[novalidate] button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"staff faq new, errors ({language})", width)
+            assert_axe_clean(page, f"staff faq new, errors ({language})", width)
             page.goto(base + reverse("inqstaff:faq_entry", args=[world["gomi"].pk]))
-            _clean(page, f"staff faq edit ({language})", width)
+            assert_axe_clean(page, f"staff faq edit ({language})", width)
             page.goto(base + reverse("inqstaff:faq_text", args=[world["gomi"].pk, "en"]))
-            _clean(page, f"staff faq translation ({language})", width)
+            assert_axe_clean(page, f"staff faq translation ({language})", width)
             page.goto(base + reverse("inqstaff:faq_import"))
-            _clean(page, f"staff faq import ({language})", width)
+            assert_axe_clean(page, f"staff faq import ({language})", width)
             page.set_input_files("input[type=file]", str(bad))
             page.locator("main form[enctype] button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
             assert page.locator("#row-errors tbody tr").count() == 3
-            _clean(page, f"staff faq import, errors ({language})", width)
+            assert_axe_clean(page, f"staff faq import, errors ({language})", width)
     finally:
         context.close()

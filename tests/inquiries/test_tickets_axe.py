@@ -6,7 +6,6 @@ with the keyboard only and gets the reference number."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,47 +17,17 @@ from cityhall.inquiries.services import tickets
 from cityhall.people.models import Department
 from tests.conftest import login_staff, make_resident, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
+    assert_axe_clean,
+    axe_context,
     press,
-    run_axe,
-    session_cookie,
     tab_to,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
 CONTACT_SUBMIT = "form[action='/contact/'] button[type=submit]"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _context(browser: Any, live_server: Any, client: Any | None, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    if client is not None:
-        context.add_cookies(
-            [
-                {"name": k, "value": v, "url": live_server.url}
-                for k, v in session_cookie(client).items()
-            ]
-        )
-    return context
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 def _world() -> dict[str, Any]:
@@ -84,19 +53,19 @@ def test_inquiry_pages_have_no_axe_violations(
     ticket = world["ticket"]
     base = live_server.url
 
-    anonymous = _context(browser, live_server, None, viewport)
+    anonymous = axe_context(browser, live_server, None, viewport)
     page = anonymous.new_page()
     page.goto(base + reverse("inquiries:contact"))
-    _clean(page, "contact form", width)
+    assert_axe_clean(page, "contact form", width)
     page.click(CONTACT_SUBMIT)
     page.wait_for_load_state("load")
     assert page.locator("#error-summary").count() == 1
-    _clean(page, "contact form with errors", width)
+    assert_axe_clean(page, "contact form with errors", width)
     anonymous.close()
 
     resident_client = Client()
     resident_client.force_login(world["resident"])
-    context = _context(browser, live_server, resident_client, viewport)
+    context = axe_context(browser, live_server, resident_client, viewport)
     page = context.new_page()
     page.goto(base + reverse("inquiries:contact"))
     page.fill("#id_subject", "ごみの日")
@@ -104,26 +73,26 @@ def test_inquiry_pages_have_no_axe_violations(
     page.click(CONTACT_SUBMIT)
     page.wait_for_load_state("load")
     assert page.locator("#reference").count() == 1
-    _clean(page, "sent page", width)
+    assert_axe_clean(page, "sent page", width)
     page.goto(base + reverse("inquiries:my_tickets"))
-    _clean(page, "my inquiries", width)
+    assert_axe_clean(page, "my inquiries", width)
     page.goto(base + reverse("inquiries:my_ticket", args=[ticket.reference]))
     assert "再発行できます" in page.content() and "電話あり" not in page.content()
-    _clean(page, "thread", width)
+    assert_axe_clean(page, "thread", width)
     context.close()
 
     staff_client = login_staff(Client(), world["clerk"])
-    context = _context(browser, live_server, staff_client, viewport)
+    context = axe_context(browser, live_server, staff_client, viewport)
     page = context.new_page()
     page.goto(base + reverse("inqstaff:tickets"))
-    _clean(page, "staff list", width)
+    assert_axe_clean(page, "staff list", width)
     page.goto(base + reverse("inqstaff:ticket", args=[ticket.pk]))
-    _clean(page, "staff detail", width)
+    assert_axe_clean(page, "staff detail", width)
     context.close()
 
 
 def test_resident_sends_the_contact_form_by_keyboard(browser: Any, live_server: Any) -> None:
-    context = _context(browser, live_server, None, DESKTOP)
+    context = axe_context(browser, live_server, None, DESKTOP)
     page = context.new_page()
     page.goto(live_server.url + reverse("inquiries:contact"))
     tab_to(page, "#id_subject")

@@ -5,7 +5,6 @@ and lands on the delivery board."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,10 @@ from cityhall.notices.models import Delivery, Message
 from cityhall.notices.services import templates
 from tests.conftest import login_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
+    assert_axe_clean,
     press,
-    run_axe,
     session_cookie,
     tab_to,
 )
@@ -28,14 +25,6 @@ from tests.notices.conftest import make_notice_resident
 from tests.notices.staffmsg_support import make_bosai
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
@@ -68,12 +57,6 @@ def _page(browser: Any, live_server: Any, client: Any, user: Any, viewport: dict
     return context.new_page()
 
 
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_axe_on_the_alert_page(
     browser: Any, live_server: Any, client: Any, world: dict[str, Any], viewport: dict[str, int]
@@ -85,12 +68,12 @@ def test_axe_on_the_alert_page(
         for language in ("ja", "en"):
             page.context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("noticestaff:alert_new"))
-            _clean(page, f"alert ({language})", width)
+            assert_axe_clean(page, f"alert ({language})", width)
 
             page.locator("#send-alert").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"alert, errors ({language})", width)
+            assert_axe_clean(page, f"alert, errors ({language})", width)
 
             page.locator("label", has_text="警戒レベル4").click()
             page.locator("#id_districts_0").check()
@@ -98,7 +81,7 @@ def test_axe_on_the_alert_page(
             page.locator("#send-alert").click()
             page.wait_for_load_state("load")
             assert page.locator("#confirm-send").count() == 1
-            _clean(page, f"alert, confirm ({language})", width)
+            assert_axe_clean(page, f"alert, confirm ({language})", width)
         assert Message.objects.count() == 0
     finally:
         page.context.close()

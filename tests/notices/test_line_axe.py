@@ -3,7 +3,6 @@ e-mail, in a real browser: axe-core finds nothing, at desktop width and at 360 p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from tests.e2e.helpers import (
     PHONE,
     assert_no_horizontal_scroll,
     format_violations,
-    launch_chromium,
     run_axe,
     session_cookie,
 )
@@ -25,12 +23,6 @@ from tests.notices.test_channels_support import outgoing
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
 
 
 def _clean(page: Any, what: str, width: int) -> None:

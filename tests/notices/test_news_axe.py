@@ -5,7 +5,6 @@ width and at 360 px, where nothing scrolls sideways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,45 +16,14 @@ from cityhall.notices.services import articles
 from cityhall.people.models import Consent
 from tests.conftest import login_staff, make_resident, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
-    run_axe,
-    session_cookie,
+    assert_axe_clean,
+    axe_context,
 )
 from tests.notices.articles_support import PDF_BYTES, make_article, upload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _context(browser: Any, live_server: Any, client: Any | None, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    if client is not None:
-        context.add_cookies(
-            [
-                {"name": k, "value": v, "url": live_server.url}
-                for k, v in session_cookie(client).items()
-            ]
-        )
-    return context
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 def _world() -> dict[str, Any]:
@@ -110,37 +78,37 @@ def test_axe_on_resident_news_pages(
     world = _world()
     base = live_server.url
     width = viewport["width"]
-    context = _context(browser, live_server, None, viewport)
+    context = axe_context(browser, live_server, None, viewport)
     page = context.new_page()
     try:
         for language in ("ja", "en", "pt-br"):
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("notices:news"))
             assert page.locator(".alert-banner").count() == 1
-            _clean(page, f"news ({language})", width)
+            assert_axe_clean(page, f"news ({language})", width)
             page.goto(base + reverse("notices:news") + "?topic=nonsense")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"news, filter error ({language})", width)
+            assert_axe_clean(page, f"news, filter error ({language})", width)
             for article in (world["translated"], world["japanese"]):
                 page.goto(base + reverse("notices:article", args=[article.slug]))
-                _clean(page, f"article ({language})", width)
+                assert_axe_clean(page, f"article ({language})", width)
             page.goto(base + reverse("portal:home"))
-            _clean(page, f"home with news ({language})", width)
+            assert_axe_clean(page, f"home with news ({language})", width)
     finally:
         context.close()
 
     client.force_login(world["resident"])
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     try:
         for language in ("ja", "en"):
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("portal:home"))
             assert page.locator("#home-news").count() == 1
-            _clean(page, f"home with personal feed ({language})", width)
+            assert_axe_clean(page, f"home with personal feed ({language})", width)
             page.goto(base + reverse("portal:mypage"))
             assert page.locator("#mypage-news").count() == 1
-            _clean(page, f"my page with feed ({language})", width)
+            assert_axe_clean(page, f"my page with feed ({language})", width)
     finally:
         context.close()
 
@@ -155,30 +123,30 @@ def test_axe_on_staff_article_pages(
     login_staff(client, world["koho"])
     base = live_server.url
     width = viewport["width"]
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     try:
         for language in ("ja", "en"):
             context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("noticestaff:articles"))
-            _clean(page, f"articles ({language})", width)
+            assert_axe_clean(page, f"articles ({language})", width)
             page.goto(base + reverse("noticestaff:article_new"))
-            _clean(page, f"new article ({language})", width)
+            assert_axe_clean(page, f"new article ({language})", width)
             page.locator("main form[novalidate] button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"new article, errors ({language})", width)
+            assert_axe_clean(page, f"new article, errors ({language})", width)
             page.goto(base + reverse("noticestaff:article", args=[draft.pk]))
-            _clean(page, f"article edit ({language})", width)
+            assert_axe_clean(page, f"article edit ({language})", width)
             page.goto(base + reverse("noticestaff:article", args=[world["translated"].pk]))
-            _clean(page, f"published article ({language})", width)
+            assert_axe_clean(page, f"published article ({language})", width)
             page.goto(base + reverse("noticestaff:article_version", args=[draft.pk, "vi"]))
-            _clean(page, f"version ({language})", width)
+            assert_axe_clean(page, f"version ({language})", width)
             page.goto(base + reverse("noticestaff:article_files", args=[world["translated"].pk]))
-            _clean(page, f"files ({language})", width)
+            assert_axe_clean(page, f"files ({language})", width)
             page.locator("main form[enctype] button[type=submit]").click()  # nothing: 422
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"files, errors ({language})", width)
+            assert_axe_clean(page, f"files, errors ({language})", width)
     finally:
         context.close()

@@ -17,11 +17,11 @@ from cityhall.notices.models import DeliveryPreferences, InboxItem, LineLink
 from cityhall.notices.services.common import unsubscribe_token
 from cityhall.people.services import accounts
 from tests.e2e.helpers import (
+    DESKTOP,
     HTML_LANG,
     PHONE,
     assert_no_horizontal_scroll,
     format_violations,
-    launch_chromium,
     run_axe,
     session_cookie,
     tab_to,
@@ -29,14 +29,6 @@ from tests.e2e.helpers import (
 from tests.notices.prefs_support import resident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ change through the aria-live region."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,41 +14,14 @@ from cityhall.core.models import AuditEvent
 from cityhall.notices.services import segments
 from tests.conftest import login_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
-    run_axe,
-    session_cookie,
+    assert_axe_clean,
+    axe_context,
 )
 from tests.notices.segments_support import YEAR, build_city, consent, koho_clerk, person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def _context(browser: Any, live_server: Any, client: Any, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [{"name": k, "value": v, "url": live_server.url} for k, v in session_cookie(client).items()]
-    )
-    return context
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -70,7 +42,7 @@ def test_axe_on_the_segment_pages(
     clerk = koho_clerk()
     segments.save_segment("Ueno East", "festival", {"districts": ["ueno-tobu"]}, actor=clerk)
     login_staff(client, clerk)
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     base = live_server.url
     width = viewport["width"]
@@ -78,7 +50,7 @@ def test_axe_on_the_segment_pages(
         for language in ("ja", "en"):
             page.context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("noticestaff:segments"))
-            _clean(page, f"segments ({language})", width)
+            assert_axe_clean(page, f"segments ({language})", width)
 
             page.goto(base + reverse("noticestaff:segment_new"))
             count = page.locator("#segment-count")
@@ -86,7 +58,7 @@ def test_axe_on_the_segment_pages(
             # the script fills in the count for the whole city on its own
             page.locator("#segment-sample table").wait_for()
             assert "4" in count.inner_text()
-            _clean(page, f"new segment with its live count ({language})", width)
+            assert_axe_clean(page, f"new segment with its live count ({language})", width)
 
             # a facet changes: the live region follows, without a submit
             page.locator("#segment-form input[value='aoyama-hokubu']").check()
@@ -96,7 +68,7 @@ def test_axe_on_the_segment_pages(
                 " === 'false'"
             )
             assert "0" in count.inner_text()
-            _clean(page, f"new segment, nobody matches ({language})", width)
+            assert_axe_clean(page, f"new segment, nobody matches ({language})", width)
 
             page.goto(base + reverse("noticestaff:segment_new"))
             page.fill("#id_age_min", "80")
@@ -104,13 +76,13 @@ def test_axe_on_the_segment_pages(
             page.locator("button[name=action][value=count]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"new segment, errors ({language})", width)
+            assert_axe_clean(page, f"new segment, errors ({language})", width)
 
             page.goto(base + reverse("noticestaff:segments"))
             page.get_by_role("link", name="Ueno East").click()
             page.wait_for_load_state("load")
             assert page.locator("#id_name").input_value() == "Ueno East"
-            _clean(page, f"saved segment ({language})", width)
+            assert_axe_clean(page, f"saved segment ({language})", width)
     finally:
         context.close()
     assert AuditEvent.objects.filter(action="notices.segment_sample").exists()

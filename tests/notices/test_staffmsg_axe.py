@@ -4,7 +4,6 @@ board updates its numbers in place while the message is sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,25 +12,15 @@ from django.urls import reverse
 from cityhall.notices.models import Delivery, Message
 from tests.conftest import login_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    launch_chromium,
-    run_axe,
+    assert_axe_clean,
     session_cookie,
 )
 from tests.notices.conftest import make_template
 from tests.notices.staffmsg_support import make_koho, make_town
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launch_chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
@@ -75,12 +64,6 @@ def _page(browser: Any, live_server: Any, client: Any, user: Any, viewport: dict
     return context.new_page()
 
 
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_axe_on_templates_compose_and_board(
     browser: Any, live_server: Any, client: Any, world: dict[str, Any], viewport: dict[str, int]
@@ -92,40 +75,40 @@ def test_axe_on_templates_compose_and_board(
         for language in ("ja", "en"):
             page.context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("noticestaff:messages"))
-            _clean(page, f"messages ({language})", width)
+            assert_axe_clean(page, f"messages ({language})", width)
 
             page.goto(base + reverse("noticestaff:templates"))
-            _clean(page, f"templates ({language})", width)
+            assert_axe_clean(page, f"templates ({language})", width)
 
             page.goto(base + reverse("noticestaff:template", args=[world["template"].pk]))
             assert page.locator("#id_subject_ja_easy").get_attribute("lang") == "ja"
-            _clean(page, f"template edit ({language})", width)
+            assert_axe_clean(page, f"template edit ({language})", width)
             page.locator("#id_body_vi").fill("Không có chỗ giữ chỗ")
             page.locator("#id_subject_es").fill("")
             page.locator("button[type=submit]").last.click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"template edit, errors ({language})", width)
+            assert_axe_clean(page, f"template edit, errors ({language})", width)
 
             page.goto(base + reverse("noticestaff:message_new"))
-            _clean(page, f"compose step 1 ({language})", width)
+            assert_axe_clean(page, f"compose step 1 ({language})", width)
             page.locator("form button[type=submit]").last.click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"compose step 1, errors ({language})", width)
+            assert_axe_clean(page, f"compose step 1, errors ({language})", width)
 
             page.locator("#id_template").select_option(str(world["template"].pk))
             page.locator("#id_segment").select_option(str(world["segment"].pk))
             page.locator("form button[type=submit]").last.click()
             page.wait_for_load_state("load")
             assert page.locator("#id_value_event").count() == 1
-            _clean(page, f"compose step 2 ({language})", width)
+            assert_axe_clean(page, f"compose step 2 ({language})", width)
 
             page.locator("#id_when_1").check()
             page.locator("button[value=review]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"compose step 2, errors ({language})", width)
+            assert_axe_clean(page, f"compose step 2, errors ({language})", width)
 
             page.locator("#id_when_0").check()
             page.locator("#id_value_event").fill("忍者まつり")
@@ -133,15 +116,15 @@ def test_axe_on_templates_compose_and_board(
             page.locator("button[value=review]").click()
             page.wait_for_load_state("load")
             assert page.locator("button[value=send]").count() == 1
-            _clean(page, f"compose confirm ({language})", width)
+            assert_axe_clean(page, f"compose confirm ({language})", width)
 
             page.goto(base + reverse("noticestaff:message", args=[world["message"].pk]))
             assert page.locator("#board table").count() == 1
-            _clean(page, f"board ({language})", width)
+            assert_axe_clean(page, f"board ({language})", width)
 
             page.locator("form[action$='cancel/'] button").click()
             page.wait_for_load_state("load")
-            _clean(page, f"cancel confirm ({language})", width)
+            assert_axe_clean(page, f"cancel confirm ({language})", width)
     finally:
         page.context.close()
 
@@ -170,6 +153,6 @@ def test_board_updates_in_place_and_stops_when_done(
         page.wait_for_function("document.getElementById('board').dataset.done === 'true'")
         assert "Finished" in page.locator("#board-live").inner_text()
         assert page.locator(".board-refresh").count() == 0
-        _clean(page, "board, done", DESKTOP["width"])
+        assert_axe_clean(page, "board, done", DESKTOP["width"])
     finally:
         page.context.close()

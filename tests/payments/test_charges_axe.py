@@ -13,11 +13,10 @@ from cityhall.payments.models import ImportedFile
 from cityhall.payments.services import charge_import
 from tests.conftest import login_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    run_axe,
-    session_cookie,
+    assert_axe_clean,
+    axe_context,
 )
 from tests.payments.test_charges_support import (
     World,
@@ -29,29 +28,10 @@ from tests.payments.test_charges_support import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-
 
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def _context(browser: Any, live_server: Any, client: Any, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(
-        viewport=viewport, bypass_csp=True, reduced_motion="reduce", locale="ja-JP"
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [{"name": k, "value": v, "url": live_server.url} for k, v in session_cookie(client).items()]
-    )
-    return context
-
-
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -66,7 +46,7 @@ def test_axe_on_every_charges_page(
     rejected = charge_import.import_charges(csv_file(rows), filename="bad.csv")
     assert rejected.status == ImportedFile.Status.REJECTED
     login_staff(client, world.central)
-    context = _context(browser, live_server, client, viewport)
+    context = axe_context(browser, live_server, client, viewport)
     page = context.new_page()
     base = live_server.url
     width = viewport["width"]
@@ -74,26 +54,26 @@ def test_axe_on_every_charges_page(
         for language in ("ja", "en"):
             page.context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("paystaff:charges"))
-            _clean(page, f"charges ({language})", width)
+            assert_axe_clean(page, f"charges ({language})", width)
             page.goto(base + reverse("paystaff:charges") + "?q=%E4%BC%8A%E8%B3%80&fiscal_year=x")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, "charges, filter errors", width)
+            assert_axe_clean(page, "charges, filter errors", width)
             page.goto(base + reverse("paystaff:charge", args=[world.juminzei.pk]))
-            _clean(page, f"charge ({language})", width)
+            assert_axe_clean(page, f"charge ({language})", width)
             page.locator("form[action$='/link/'] button[type=submit]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, "charge, link errors", width)
+            assert_axe_clean(page, "charge, link errors", width)
             page.goto(base + reverse("paystaff:imports"))
-            _clean(page, f"imports ({language})", width)
+            assert_axe_clean(page, f"imports ({language})", width)
             page.goto(base + reverse("paystaff:imports") + f"?file={applied.pk}")
-            _clean(page, "imports, applied", width)
+            assert_axe_clean(page, "imports, applied", width)
             page.goto(base + reverse("paystaff:imports") + f"?file={rejected.pk}")
             assert page.locator("#error-summary li").count() == 2
-            _clean(page, "imports, rejected", width)
+            assert_axe_clean(page, "imports, rejected", width)
             page.locator("main form[enctype] button[type=submit]").click()  # no file: 422
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, "imports, no file", width)
+            assert_axe_clean(page, "imports, no file", width)
     finally:
         context.close()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from cityhall.payments.models import OnlinePayment
 from tests.conftest import login_staff, make_resident, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_no_horizontal_scroll,
     format_violations,
@@ -24,7 +25,6 @@ from tests.payments.test_online_pages import _fee_application
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = [("desktop", DESKTOP), ("phone", PHONE)]
 
 

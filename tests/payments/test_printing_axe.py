@@ -14,17 +14,15 @@ from cityhall.payments.models import PrintRun
 from cityhall.payments.services import printing
 from tests.conftest import login_staff, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
-    format_violations,
-    run_axe,
+    assert_axe_clean,
     session_cookie,
 )
 from tests.payments.factories import make_charge, make_kind
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
 PARAMS = {"kind": "kojin-juminzei", "fiscal_year": 2026}
 
 
@@ -67,12 +65,6 @@ def _page(browser: Any, live_server: Any, client: Any, user: Any, viewport: dict
     return context.new_page()
 
 
-def _clean(page: Any, what: str, width: int) -> None:
-    violations = run_axe(page)
-    assert not violations, f"{what}: {page.url}\n{format_violations(violations)}"
-    assert_no_horizontal_scroll(page, width)
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_axe_on_every_print_page(
     browser: Any, live_server: Any, client: Any, world: dict[str, Any], viewport: dict[str, int]
@@ -84,13 +76,13 @@ def test_axe_on_every_print_page(
         for language in ("ja", "en"):
             page.context.add_cookies([{"name": "cityhall_lang", "value": language, "url": base}])
             page.goto(base + reverse("paystaff:print"))
-            _clean(page, f"runs ({language})", width)
+            assert_axe_clean(page, f"runs ({language})", width)
 
             page.locator("#id_fiscal_year").fill("")
             page.locator("button[value=count]").click()
             page.wait_for_load_state("load")
             assert page.locator("#error-summary").count() == 1
-            _clean(page, f"runs, errors ({language})", width)
+            assert_axe_clean(page, f"runs, errors ({language})", width)
 
             page.locator("#id_kind").select_option("kojin-juminzei")
             page.locator("#id_fiscal_year").fill("2026")
@@ -98,12 +90,12 @@ def test_axe_on_every_print_page(
             page.locator("button[value=count]").click()
             page.wait_for_load_state("load")
             assert page.locator("button[value=start]").count() == 1
-            _clean(page, f"runs, counted ({language})", width)
+            assert_axe_clean(page, f"runs, counted ({language})", width)
 
             for key in ("done", "failed", "queued"):
                 page.goto(base + reverse("paystaff:print_run", args=[world[key].pk]))
                 assert page.locator("progress").count() == 1
-                _clean(page, f"run {key} ({language})", width)
+                assert_axe_clean(page, f"run {key} ({language})", width)
     finally:
         page.context.close()
 
@@ -123,6 +115,6 @@ def test_progress_is_polled_and_shown(
             "document.querySelector('progress').getAttribute('value') === '41500'"
         )
         assert "50%" in page.locator("#run-progress").inner_text()
-        _clean(page, "run, polled", DESKTOP["width"])
+        assert_axe_clean(page, "run, polled", DESKTOP["width"])
     finally:
         page.context.close()

@@ -12,6 +12,7 @@ from cityhall.payments.models import ImportedFile, ReconciliationLine
 from cityhall.payments.services import reconcile
 from tests.conftest import login_staff, make_staff
 from tests.e2e.helpers import (
+    DESKTOP,
     PHONE,
     assert_no_horizontal_scroll,
     format_violations,
@@ -21,7 +22,6 @@ from tests.e2e.helpers import (
 from tests.payments.test_reconcile_support import agent_file, agent_row, slip, unknown_barcode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture

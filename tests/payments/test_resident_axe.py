@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cityhall.payments.services import notices
 from tests.e2e.helpers import (
+    DESKTOP,
     HTML_LANG,
     PHONE,
     assert_no_horizontal_scroll,
@@ -28,8 +29,6 @@ from tests.e2e.helpers import (
 from tests.payments.test_resident_support import World, build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
