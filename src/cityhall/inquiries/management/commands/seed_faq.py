@@ -24,7 +24,12 @@ class Command(BaseCommand):
         if not reports:
             self.stdout.write("faq: no files")
         changed = [r for r in reports if r.already_imported_at is None]
-        for report in changed:
-            self.stdout.write(report.summary())
         if reports and not changed:
             self.stdout.write(f"faq: {len(reports)} files already imported, nothing changed")
+        elif changed:
+            self.stdout.write(
+                f"faq: {len(changed)} of {len(reports)} files imported — "
+                f"{sum(r.rows for r in changed)} rows: {sum(r.created for r in changed)} created, "
+                f"{sum(r.updated for r in changed)} updated, "
+                f"{sum(r.unchanged for r in changed)} unchanged"
+            )
